@@ -1,0 +1,3 @@
+//! The custody command: validate and run state machines, run steps, show and release cases.
+
+fn main() {}

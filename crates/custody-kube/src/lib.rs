@@ -1,0 +1,1 @@
+//! EKS authentication and the Kubernetes cluster port over kube-rs.

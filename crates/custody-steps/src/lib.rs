@@ -1,0 +1,1 @@
+//! The forensic step handlers (triage, acquisition, isolation, investigation, report, release), written against capability ports.
