@@ -1,1 +1,9 @@
-//! The custody domain: case record, findings and triggers, identifier validation, triage and guardrail planning, step error names. No I/O.
+//! The custody domain: case record, findings and triggers, identifier validation, triage and
+//! guardrail planning, step error names. No I/O.
+//!
+//! Everything here is a value or a pure function, so the decisions that matter at 3 a.m. (is this
+//! input what it claims to be, which resources may be touched, what a case may do next) are tested
+//! without AWS, Kubernetes or a clock. The step handlers in `custody-steps` execute what this
+//! crate decides.
+
+pub mod id;
