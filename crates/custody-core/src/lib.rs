@@ -6,4 +6,5 @@
 //! without AWS, Kubernetes or a clock. The step handlers in `custody-steps` execute what this
 //! crate decides.
 
+pub mod error;
 pub mod id;
