@@ -1,0 +1,5 @@
+//! custody-kube's tests at its boundaries: the token against a known answer, and every
+//! Kubernetes operation against kube-rs's client over a `tower-test` mock API server that
+//! asserts each request and answers with real Kubernetes JSON from `tests/fixtures/kube/`.
+
+mod token;
