@@ -12,6 +12,7 @@ import datetime
 import hashlib
 import ipaddress
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -32,6 +33,7 @@ FIXTURES = HERE / "fixtures"
 CASE_ID = "case-01JD2ZQ5N8X7C4V3B2A1M0K9PQ"
 INSTANCE_ID = "i-0123456789abcdef0"
 MIB = 1024 * 1024
+BASH = shutil.which("bash") or "/bin/bash"
 
 
 def free_port() -> int:
@@ -255,7 +257,7 @@ def run_script(
     env.update({f"SSM_{k}": v for k, v in params.items()})
     env.update(extra_env or {})
     proc = subprocess.run(
-        ["bash", str(SCRIPTS / f"{name}.sh")],
+        [BASH, str(SCRIPTS / f"{name}.sh")],
         cwd=sandbox / "cwd",
         env=env,
         capture_output=True,
