@@ -56,6 +56,8 @@ impl World {
             message: e.to_string(),
         })?;
         validate::validate(&state)?;
+        let mut state = state;
+        stock_artifacts(&mut state);
         let start = state.now.unwrap_or(state.start_time);
         Ok(World {
             state: Arc::new(Mutex::new(state)),
@@ -204,6 +206,30 @@ pub(crate) fn fresh_hex(st: &mut WorldState, kind: &str, len: usize) -> String {
     let mut text = hex::encode(digest);
     text.truncate(len);
     text
+}
+
+/// Puts the fixture's LiME modules and AVML into the artifacts bucket (once: a saved world
+/// already holds them).
+fn stock_artifacts(st: &mut WorldState) {
+    let bucket = st.settings.artifacts_bucket.clone();
+    let at = st.start_time;
+    let mut keys: Vec<(String, u64)> = st
+        .artifacts
+        .lime_modules
+        .iter()
+        .map(|k| (crate::model::lime_module_key(k), 120_000))
+        .collect();
+    if st.artifacts.avml {
+        keys.push((crate::model::AVML_KEY.to_string(), 6_000_000));
+    }
+    for (key, size) in keys {
+        if crate::s3::head(st, &bucket, &key).is_none() {
+            let digest = hex::encode(Sha256::digest(
+                format!("custody-sim artifact {key}").as_bytes(),
+            ));
+            crate::s3::write_synthetic(st, &bucket, &key, size, None, Some(digest), &at);
+        }
+    }
 }
 
 /// `accounts[0].id` as `$.accounts[0].id`.

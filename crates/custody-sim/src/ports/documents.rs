@@ -323,15 +323,36 @@ fn capture_memory(rc: &RunContext<'_>) -> Outcome {
             sha256: sha,
         });
     }
-    let stdout = json!({
+    let summary = json!({
         "method": method,
         "kernelRelease": inst.kernel_release,
         "imageBytes": image_bytes,
         "sha256": hex::encode(whole.finalize()),
-        "parts": parts,
         "startedAt": rc.starts_at.to_string(),
         "finishedAt": finishes.to_string(),
     });
+    // SSM keeps 24,000 characters of stdout: a large image's part list does not fit. When the
+    // manifest gives a PUT URL for it, the host uploads the part list there and prints a summary.
+    let parts_url = manifest
+        .values
+        .iter()
+        .filter(|(k, _)| k.to_ascii_lowercase().contains("parts"))
+        .filter_map(|(_, v)| parse_presigned(v))
+        .find(|p| p.method == "PUT" && p.upload_id.is_none());
+    let mut stdout = summary;
+    match parts_url {
+        Some(p) => {
+            let mut listing = stdout.clone();
+            listing["parts"] = serde_json::Value::Array(parts);
+            effects.push(put(
+                &p,
+                listing.to_string().into_bytes(),
+                "application/json",
+            ));
+            stdout["partsKey"] = json!(p.key);
+        }
+        None => stdout["parts"] = serde_json::Value::Array(parts),
+    }
     succeeded(seconds, stdout, effects)
 }
 

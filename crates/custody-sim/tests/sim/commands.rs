@@ -1,0 +1,446 @@
+//! Simulated documents: memory capture (LiME and AVML), pod map, agent status, command failures.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use custody_core::error::ErrorName;
+use custody_core::id::{CaseId, InstanceId, Sha256Digest, Timestamp};
+use custody_sim::{SimAccount, World, s3};
+use custody_steps::ports::{
+    Bucket, CommandRequest, CommandStatus, EvidenceStore, NodeCommands, UploadedPart,
+};
+use serde_json::Value;
+
+use super::common::{forensic, patched, target, world};
+
+const PART: u64 = 100 * 1024 * 1024;
+const GIB: u64 = 1024 * 1024 * 1024;
+
+fn case() -> CaseId {
+    CaseId::for_execution(
+        Timestamp::parse("2026-11-23T03:07:00Z").unwrap(),
+        "exec-commands",
+    )
+}
+
+struct Capture {
+    key: String,
+    upload_id: String,
+    request: CommandRequest,
+}
+
+/// What the capture step does before sending: upload, manifest, presigned GET of the manifest.
+async fn prepare_capture(f: &SimAccount, instance: &str, kernel: &str, memory_gib: u64) -> Capture {
+    let c = case();
+    let key = format!("cases/{c}/memory/{instance}.lime");
+    let parts = u32::try_from((memory_gib * GIB).div_ceil(PART)).unwrap();
+    let ticket = f.begin_upload(&key, PART, parts, 3600).await.unwrap();
+    let lime = f
+        .presign_get(
+            Bucket::Artifacts,
+            &format!("modules/lime/{kernel}.ko"),
+            3600,
+        )
+        .await
+        .unwrap();
+    let avml = f
+        .presign_get(Bucket::Artifacts, "tools/avml", 3600)
+        .await
+        .unwrap();
+    let parts_url = f
+        .presign_put(&format!("{key}.parts.json"), 3600)
+        .await
+        .unwrap();
+    let mut manifest = format!(
+        "caseId={c}\npartSizeBytes={PART}\nlimeUrl={lime}\navmlUrl={avml}\npartsUrl={parts_url}\n"
+    );
+    for (n, url) in ticket.part_urls.iter().enumerate() {
+        manifest.push_str(&format!("part {} {url}\n", n + 1));
+    }
+    let manifest_key = format!("cases/{c}/memory/{instance}.manifest");
+    f.put_object(&manifest_key, manifest.as_bytes(), "text/plain")
+        .await
+        .unwrap();
+    let manifest_url = f
+        .presign_get(Bucket::Evidence, &manifest_key, 3600)
+        .await
+        .unwrap();
+    let request = CommandRequest {
+        document: "custody-capture-memory".into(),
+        instance_id: InstanceId::parse(instance).unwrap(),
+        parameters: BTreeMap::from([
+            ("ManifestUrl".to_string(), manifest_url),
+            ("CaseId".to_string(), c.to_string()),
+        ]),
+        comment: format!("custody {c} capture-memory"),
+        timeout_seconds: 3600,
+    };
+    Capture {
+        key,
+        upload_id: ticket.upload_id,
+        request,
+    }
+}
+
+/// The host's report: the part list comes from the object it uploaded (stdout has a summary).
+async fn report(f: &SimAccount, stdout: &str) -> Value {
+    let summary: Value = serde_json::from_str(stdout).unwrap();
+    let key = summary["partsKey"].as_str().unwrap();
+    serde_json::from_slice(&f.get_object(key).await.unwrap()).unwrap()
+}
+
+fn parts_of(stdout: &Value) -> Vec<UploadedPart> {
+    stdout["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| UploadedPart {
+            part_number: u32::try_from(p["partNumber"].as_u64().unwrap()).unwrap(),
+            etag: p["etag"].as_str().unwrap().to_string(),
+            sha256: Sha256Digest::parse(p["sha256"].as_str().unwrap()).unwrap(),
+            size_bytes: p["sizeBytes"].as_u64().unwrap(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_lime_capture_runs_in_virtual_time_and_its_upload_verifies() {
+    let w = world("eks-three-nodes.json");
+    let (t, f) = (target(&w), forensic(&w));
+    let cap = prepare_capture(
+        &f,
+        "i-0abc1230000000001",
+        "5.10.220-209.869.amzn2.x86_64",
+        16,
+    )
+    .await;
+    let i = cap.request.instance_id.clone();
+
+    assert_eq!(
+        t.find_command(&i, &cap.request.comment).await.unwrap(),
+        None
+    );
+    let id = t.send_command(&cap.request).await.unwrap();
+    assert_eq!(
+        t.find_command(&i, &cap.request.comment).await.unwrap(),
+        Some(id.clone())
+    );
+    assert_eq!(
+        t.invocation(&id, &i).await.unwrap().status,
+        CommandStatus::Pending
+    );
+    w.advance(Duration::from_secs(10));
+    let running = t.invocation(&id, &i).await.unwrap();
+    assert_eq!(running.status, CommandStatus::InProgress);
+    assert!(running.stdout.is_empty() && running.exit_code.is_none());
+    // Nothing is in S3 before the host has finished.
+    assert!(w.inspect(|st| st.runtime.uploads[0].parts.is_empty()));
+
+    w.advance(Duration::from_secs(16 * 12));
+    let done = t.invocation(&id, &i).await.unwrap();
+    assert_eq!(done.status, CommandStatus::Success, "{}", done.stderr);
+    assert_eq!(done.exit_code, Some(0));
+    let summary: Value = serde_json::from_str(&done.stdout).unwrap();
+    assert!(
+        summary.get("parts").is_none(),
+        "the part list is uploaded, not printed"
+    );
+    let out = report(&f, &done.stdout).await;
+    assert_eq!(out["sha256"], summary["sha256"]);
+    assert_eq!(out["method"], "lime");
+    assert_eq!(out["imageBytes"].as_u64(), Some(16 * GIB));
+    let parts = parts_of(&out);
+    assert_eq!(parts.len(), 164);
+    assert_eq!(parts.iter().map(|p| p.size_bytes).sum::<u64>(), 16 * GIB);
+    assert!(Sha256Digest::parse(out["sha256"].as_str().unwrap()).is_ok());
+
+    let stored = f
+        .complete_upload(&cap.key, &cap.upload_id, &parts)
+        .await
+        .unwrap();
+    assert_eq!(stored.size_bytes, 16 * GIB);
+    let hexes: Vec<String> = parts.iter().map(|p| p.sha256.to_string()).collect();
+    assert_eq!(stored.checksum_sha256, s3::composite_checksum(&hexes));
+    assert!(stored.checksum_sha256.unwrap().ends_with("-164"));
+    let head = f
+        .head_object(Bucket::Evidence, &cap.key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(head.size_bytes, 16 * GIB);
+    // The image has no bytes in the sim: reading it says so instead of pretending.
+    assert_eq!(
+        f.get_object(&cap.key).await.unwrap_err().name,
+        ErrorName::Unsupported
+    );
+
+    // A tampered part hash is refused, like S3's BadDigest.
+    let again = prepare_capture(
+        &f,
+        "i-0abc1230000000002",
+        "5.10.220-209.869.amzn2.x86_64",
+        16,
+    )
+    .await;
+    let id2 = t.send_command(&again.request).await.unwrap();
+    w.advance(Duration::from_secs(600));
+    let out2 = report(
+        &f,
+        &t.invocation(&id2, &again.request.instance_id)
+            .await
+            .unwrap()
+            .stdout,
+    )
+    .await;
+    let mut bad = parts_of(&out2);
+    bad[3].sha256 = Sha256Digest::of(b"tampered");
+    assert_eq!(
+        f.complete_upload(&again.key, &again.upload_id, &bad)
+            .await
+            .unwrap_err()
+            .name,
+        ErrorName::InvalidInput
+    );
+    // The same command on another instance yields a different image.
+    assert_ne!(out["sha256"], out2["sha256"]);
+}
+
+#[tokio::test]
+async fn without_a_lime_module_the_capture_falls_back_to_avml() {
+    let w = world("ec2-single.json");
+    let (t, f) = (target(&w), forensic(&w));
+    let cap = prepare_capture(&f, "i-0123456789abcdef0", "6.8.0-1015-aws", 8).await;
+    let id = t.send_command(&cap.request).await.unwrap();
+    w.advance(Duration::from_secs(300));
+    let inv = t.invocation(&id, &cap.request.instance_id).await.unwrap();
+    assert_eq!(inv.status, CommandStatus::Success, "{}", inv.stderr);
+    let out: Value = serde_json::from_str(&inv.stdout).unwrap();
+    assert_eq!(out["method"], "avml");
+
+    // Without AVML either, the capture fails and says why.
+    let json = patched("ec2-single.json", |v| {
+        v["artifacts"]["avml"] = Value::Bool(false)
+    });
+    let w = World::from_json(&json).unwrap();
+    let (t, f) = (target(&w), forensic(&w));
+    let cap = prepare_capture(&f, "i-0123456789abcdef0", "6.8.0-1015-aws", 8).await;
+    let id = t.send_command(&cap.request).await.unwrap();
+    w.advance(Duration::from_secs(300));
+    let inv = t.invocation(&id, &cap.request.instance_id).await.unwrap();
+    assert_eq!(inv.status, CommandStatus::Failed);
+    assert_ne!(inv.exit_code, Some(0));
+    assert!(inv.stderr.contains("no LiME module"), "{}", inv.stderr);
+}
+
+#[tokio::test]
+async fn an_aborted_upload_makes_the_capture_fail() {
+    let w = world("eks-three-nodes.json");
+    let (t, f) = (target(&w), forensic(&w));
+    let cap = prepare_capture(
+        &f,
+        "i-0abc1230000000001",
+        "5.10.220-209.869.amzn2.x86_64",
+        16,
+    )
+    .await;
+    f.abort_upload(&cap.key, &cap.upload_id).await.unwrap();
+    f.abort_upload(&cap.key, &cap.upload_id).await.unwrap();
+    let id = t.send_command(&cap.request).await.unwrap();
+    w.advance(Duration::from_secs(600));
+    let inv = t.invocation(&id, &cap.request.instance_id).await.unwrap();
+    assert_eq!(inv.status, CommandStatus::Failed);
+    assert!(inv.stderr.contains("NoSuchUpload"), "{}", inv.stderr);
+}
+
+#[tokio::test]
+async fn the_pod_map_lists_every_container_of_the_node() {
+    let w = world("eks-three-nodes.json");
+    let (t, f) = (target(&w), forensic(&w));
+    let c = case();
+    let key = format!("cases/{c}/pod-pid-map/ip-10-0-1-23.ec2.internal.json");
+    let url = f.presign_put(&key, 900).await.unwrap();
+    let request = CommandRequest {
+        document: "arn:aws:ssm:us-east-1:444455556666:document/custody-map-pods".into(),
+        instance_id: InstanceId::parse("i-0abc1230000000001").unwrap(),
+        parameters: BTreeMap::from([("OutputUrl".to_string(), url)]),
+        comment: format!("custody {c} map-pods"),
+        timeout_seconds: 600,
+    };
+    let id = t.send_command(&request).await.unwrap();
+    assert_eq!(
+        f.get_object(&key).await.unwrap_err().name,
+        ErrorName::NotFound
+    );
+    w.advance(Duration::from_secs(30));
+    let inv = t.invocation(&id, &request.instance_id).await.unwrap();
+    assert_eq!(inv.status, CommandStatus::Success, "{}", inv.stderr);
+    let doc: Value = serde_json::from_slice(&f.get_object(&key).await.unwrap()).unwrap();
+    assert_eq!(doc["hostname"], "ip-10-0-1-23.ec2.internal");
+    let containers = doc["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), 3);
+    let api = containers
+        .iter()
+        .find(|c| c["metadata"]["name"] == "api")
+        .unwrap();
+    assert_eq!(
+        api["labels"]["io.kubernetes.pod.name"],
+        "payments-api-7d9f8b6c5d-x2k4q"
+    );
+    assert_eq!(api["info"]["pid"], 4121);
+    let out: Value = serde_json::from_str(&inv.stdout).unwrap();
+    let head = f
+        .head_object(Bucket::Evidence, &key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        out["sha256"].as_str(),
+        head.sha256.as_ref().map(Sha256Digest::as_str)
+    );
+}
+
+#[tokio::test]
+async fn an_unmanaged_node_reports_not_managed_and_refuses_commands() {
+    let w = world("eks-agent-offline.json");
+    let (t, f) = (target(&w), forensic(&w));
+    let ids: Vec<InstanceId> = [
+        "i-0abc1230000000001",
+        "i-0abc1230000000002",
+        "i-0123456789abcdef9",
+    ]
+    .iter()
+    .map(|s| InstanceId::parse(s).unwrap())
+    .collect();
+    let status = t.agent_status(&ids).await.unwrap();
+    assert!(status[0].online);
+    assert_eq!(status[0].ping_status, "Online");
+    assert!(!status[1].online);
+    assert_eq!(status[1].ping_status, "NotManaged");
+    assert!(
+        !status[2].online,
+        "unknown instances are reported, not an error"
+    );
+    let cap = prepare_capture(
+        &f,
+        "i-0abc1230000000002",
+        "5.10.220-209.869.amzn2.x86_64",
+        16,
+    )
+    .await;
+    assert_eq!(
+        t.send_command(&cap.request).await.unwrap_err().name,
+        ErrorName::AgentOffline
+    );
+}
+
+#[tokio::test]
+async fn an_offline_agent_leaves_the_command_undeliverable_at_its_timeout() {
+    let json = patched("eks-three-nodes.json", |v| {
+        v["faults"] =
+            serde_json::json!([{"kind": "agentOffline", "instanceId": "i-0abc1230000000003"}]);
+    });
+    let w = World::from_json(&json).unwrap();
+    let (t, f) = (target(&w), forensic(&w));
+    let i = InstanceId::parse("i-0abc1230000000003").unwrap();
+    assert_eq!(
+        t.agent_status(std::slice::from_ref(&i)).await.unwrap()[0].ping_status,
+        "ConnectionLost"
+    );
+    let cap = prepare_capture(
+        &f,
+        "i-0abc1230000000003",
+        "5.10.220-209.869.amzn2.x86_64",
+        16,
+    )
+    .await;
+    let id = t.send_command(&cap.request).await.unwrap();
+    w.advance(Duration::from_secs(600));
+    assert_eq!(
+        t.invocation(&id, &i).await.unwrap().status,
+        CommandStatus::Pending
+    );
+    w.advance(Duration::from_secs(3600));
+    assert_eq!(
+        t.invocation(&id, &i).await.unwrap().status,
+        CommandStatus::Undeliverable
+    );
+}
+
+#[tokio::test]
+async fn a_failing_command_knob_fails_that_document_only() {
+    let json = patched("eks-three-nodes.json", |v| {
+        v["faults"] = serde_json::json!([{"kind": "commandFails", "document": "custody-capture-memory",
+            "instanceId": "i-0abc1230000000001", "exitCode": 7, "stderr": "insmod: ERROR: could not insert module"}]);
+    });
+    let w = World::from_json(&json).unwrap();
+    let (t, f) = (target(&w), forensic(&w));
+    let cap = prepare_capture(
+        &f,
+        "i-0abc1230000000001",
+        "5.10.220-209.869.amzn2.x86_64",
+        16,
+    )
+    .await;
+    let other = prepare_capture(
+        &f,
+        "i-0abc1230000000002",
+        "5.10.220-209.869.amzn2.x86_64",
+        16,
+    )
+    .await;
+    let a = t.send_command(&cap.request).await.unwrap();
+    let b = t.send_command(&other.request).await.unwrap();
+    w.advance(Duration::from_secs(900));
+    let failed = t.invocation(&a, &cap.request.instance_id).await.unwrap();
+    assert_eq!(
+        (failed.status, failed.exit_code),
+        (CommandStatus::Failed, Some(7))
+    );
+    assert!(failed.stderr.contains("insmod"));
+    assert_eq!(
+        t.invocation(&b, &other.request.instance_id)
+            .await
+            .unwrap()
+            .status,
+        CommandStatus::Success
+    );
+    assert_eq!(
+        t.invocation("not-a-command", &cap.request.instance_id)
+            .await
+            .unwrap_err()
+            .name,
+        ErrorName::NotFound
+    );
+}
+
+#[tokio::test]
+async fn a_command_longer_than_its_timeout_times_out() {
+    let w = world("eks-three-nodes.json");
+    let (t, f) = (target(&w), forensic(&w));
+    let mut cap = prepare_capture(
+        &f,
+        "i-0abc1230000000001",
+        "5.10.220-209.869.amzn2.x86_64",
+        16,
+    )
+    .await;
+    cap.request.timeout_seconds = 60;
+    let id = t.send_command(&cap.request).await.unwrap();
+    w.advance(Duration::from_secs(59));
+    assert_eq!(
+        t.invocation(&id, &cap.request.instance_id)
+            .await
+            .unwrap()
+            .status,
+        CommandStatus::InProgress
+    );
+    w.advance(Duration::from_secs(10));
+    assert_eq!(
+        t.invocation(&id, &cap.request.instance_id)
+            .await
+            .unwrap()
+            .status,
+        CommandStatus::TimedOut
+    );
+    assert!(w.inspect(|st| st.runtime.uploads[0].parts.is_empty()));
+}
