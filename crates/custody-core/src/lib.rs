@@ -6,6 +6,10 @@
 //! without AWS, Kubernetes or a clock. The step handlers in `custody-steps` execute what this
 //! crate decides.
 
+pub mod case;
 pub mod error;
+pub mod guardrail;
 pub mod id;
+pub mod inventory;
+pub mod plan;
 pub mod trigger;
