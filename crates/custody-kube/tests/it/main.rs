@@ -2,4 +2,11 @@
 //! Kubernetes operation against kube-rs's client over a `tower-test` mock API server that
 //! asserts each request and answers with real Kubernetes JSON from `tests/fixtures/kube/`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test that cannot set up must fail loudly"
+)]
+
 mod token;
