@@ -1,5 +1,9 @@
 //! The triage planner and the `IsTriageRequired` guardrail, against a small EKS world:
 //! cluster `prod-payments`, namespace `payments`, two nodes each backed by an instance.
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers build fixed, known-good fixtures; a failure is a test bug"
+)]
 
 use std::collections::BTreeMap;
 
