@@ -11,9 +11,7 @@ use crate::model::{Account, Fault, WorldState};
 
 /// The instance id in a node's `providerID` (`aws:///us-east-1a/i-0123…`).
 pub fn provider_instance(provider_id: &str) -> Option<InstanceId> {
-    let rest = provider_id.strip_prefix("aws:///")?;
-    let (_zone, id) = rest.rsplit_once('/')?;
-    InstanceId::parse(id).ok()
+    custody_core::inventory::instance_id_from_provider_id(provider_id).ok()
 }
 
 /// Checks the whole world.

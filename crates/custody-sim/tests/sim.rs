@@ -9,6 +9,8 @@
 )]
 
 mod sim {
+    mod cases;
+    mod cluster;
     mod commands;
     pub mod common;
     mod knobs;

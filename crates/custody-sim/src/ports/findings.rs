@@ -21,7 +21,11 @@ impl FindingsHub for SimAccount {
         note: &str,
         status: WorkflowStatus,
     ) -> Result<(), StepError> {
-        let ids: Vec<String> = findings.iter().map(|f| f.id.clone()).collect();
+        // Security Hub names a finding by its ASFF id; GuardDuty's own id when that is all there is.
+        let ids: Vec<String> = findings
+            .iter()
+            .map(|f| f.asff_id.clone().unwrap_or_else(|| f.id.clone()))
+            .collect();
         self.call(&ops::ANNOTATE, ids.clone(), |cx| {
             if note.chars().count() > MAX_NOTE_CHARS {
                 return Err(errs::invalid(
