@@ -125,22 +125,38 @@ impl KubeCluster {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let current = self.get_pod(namespace, pod).await?.ok_or_else(|| KubeError::NotFound {
-                what: what.clone(),
-                message: "no such pod".to_owned(),
-            })?;
+            let current =
+                self.get_pod(namespace, pod)
+                    .await?
+                    .ok_or_else(|| KubeError::NotFound {
+                        what: what.clone(),
+                        message: "no such pod".to_owned(),
+                    })?;
             let prior_labels = current.metadata.labels.clone().unwrap_or_default();
             let replaced = prior_labels.get(key).cloned();
             if replaced.as_deref() == Some(value) {
-                return Ok(LabelChange { prior_labels, replaced, changed: false });
+                return Ok(LabelChange {
+                    prior_labels,
+                    replaced,
+                    changed: false,
+                });
             }
             let patch = patch_pod_labels(
                 current.metadata.resource_version.as_deref(),
                 key,
                 Value::String(value.to_owned()),
             );
-            match api.patch(pod.as_str(), &PatchParams::default(), &Patch::Merge(&patch)).await {
-                Ok(_) => return Ok(LabelChange { prior_labels, replaced, changed: true }),
+            match api
+                .patch(pod.as_str(), &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+            {
+                Ok(_) => {
+                    return Ok(LabelChange {
+                        prior_labels,
+                        replaced,
+                        changed: true,
+                    });
+                }
                 Err(err) => match KubeError::from_kube(what.clone(), err) {
                     KubeError::Conflict { .. } if attempt < LABEL_ATTEMPTS => {
                         tracing::debug!(attempt, "pod changed between read and write; re-reading");
@@ -185,13 +201,22 @@ impl KubeCluster {
             let Some(current) = self.get_pod(namespace, pod).await? else {
                 return Ok(UnlabelOutcome::PodGone);
             };
-            let now = current.metadata.labels.as_ref().and_then(|l| l.get(key)).cloned();
+            let now = current
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(key))
+                .cloned();
             if now.as_deref() != Some(value) {
                 return Ok(UnlabelOutcome::NotOurs { current: now });
             }
             let new_value = prior.map_or(Value::Null, |p| Value::String(p.to_owned()));
-            let patch = patch_pod_labels(current.metadata.resource_version.as_deref(), key, new_value);
-            match api.patch(pod.as_str(), &PatchParams::default(), &Patch::Merge(&patch)).await {
+            let patch =
+                patch_pod_labels(current.metadata.resource_version.as_deref(), key, new_value);
+            match api
+                .patch(pod.as_str(), &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+            {
                 Ok(_) if prior.is_some() => return Ok(UnlabelOutcome::Restored),
                 Ok(_) => return Ok(UnlabelOutcome::Removed),
                 Err(err) => match KubeError::from_kube(what.clone(), err) {
@@ -241,7 +266,10 @@ impl KubeCluster {
                     err => return Err(err),
                 },
             }
-            let existing = api.get_opt(name).await.map_err(|e| KubeError::from_kube(what.clone(), e))?;
+            let existing = api
+                .get_opt(name)
+                .await
+                .map_err(|e| KubeError::from_kube(what.clone(), e))?;
             match existing {
                 Some(existing) if policy::is_deny_all_for(&existing, key, value) => {
                     return Ok(PolicyOutcome::AlreadyPresent);
@@ -294,7 +322,11 @@ impl KubeCluster {
     /// # Errors
     /// [`KubeError::InvalidInput`] for a malformed name, or the API's failure.
     #[instrument(skip(self), fields(namespace = %namespace, policy = %name))]
-    pub async fn delete_policy(&self, namespace: &Namespace, name: &str) -> Result<bool, KubeError> {
+    pub async fn delete_policy(
+        &self,
+        namespace: &Namespace,
+        name: &str,
+    ) -> Result<bool, KubeError> {
         check_policy_name(name)?;
         let what = format!("NetworkPolicy {:?}/{name:?}", namespace.as_str());
         let api: Api<NetworkPolicy> = Api::namespaced(self.client.clone(), namespace.as_str());
@@ -320,19 +352,34 @@ impl KubeCluster {
     /// # Errors
     /// [`KubeError::NotFound`] if the node does not exist, or the API's failure.
     #[instrument(skip(self), fields(node = %node))]
-    pub async fn set_unschedulable(&self, node: &NodeName, unschedulable: bool) -> Result<bool, KubeError> {
+    pub async fn set_unschedulable(
+        &self,
+        node: &NodeName,
+        unschedulable: bool,
+    ) -> Result<bool, KubeError> {
         let what = node_what(node);
-        let current = self.get_node(node).await?.ok_or_else(|| KubeError::NotFound {
-            what: what.clone(),
-            message: "no such node".to_owned(),
-        })?;
-        let prior = current.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false);
+        let current = self
+            .get_node(node)
+            .await?
+            .ok_or_else(|| KubeError::NotFound {
+                what: what.clone(),
+                message: "no such node".to_owned(),
+            })?;
+        let prior = current
+            .spec
+            .as_ref()
+            .and_then(|s| s.unschedulable)
+            .unwrap_or(false);
         if prior != unschedulable {
             let api: Api<Node> = Api::all(self.client.clone());
             let patch = json!({ "spec": { "unschedulable": unschedulable } });
-            api.patch(node.as_str(), &PatchParams::default(), &Patch::Merge(&patch))
-                .await
-                .map_err(|e| KubeError::from_kube(what, e))?;
+            api.patch(
+                node.as_str(),
+                &PatchParams::default(),
+                &Patch::Merge(&patch),
+            )
+            .await
+            .map_err(|e| KubeError::from_kube(what, e))?;
         }
         Ok(prior)
     }

@@ -81,7 +81,9 @@ pub fn connect(
         url: endpoint.url.clone(),
         reason: reason.to_owned(),
     };
-    let uri: http::Uri = url.parse().map_err(|_| refuse("it does not parse as a URI"))?;
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| refuse("it does not parse as a URI"))?;
     if uri.scheme() != Some(&http::uri::Scheme::HTTPS) {
         return Err(refuse("the scheme must be https"));
     }
@@ -108,7 +110,9 @@ pub fn ca_certificates(data: &str) -> Result<Vec<Vec<u8>>, ConnectError> {
         reason: reason.to_owned(),
     };
     let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let pem = STANDARD.decode(compact).map_err(|_| fail("it is not base64"))?;
+    let pem = STANDARD
+        .decode(compact)
+        .map_err(|_| fail("it is not base64"))?;
     let pem = String::from_utf8(pem).map_err(|_| fail("the decoded PEM is not UTF-8"))?;
     const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
     const END: &str = "-----END CERTIFICATE-----";
@@ -119,8 +123,13 @@ pub fn ca_certificates(data: &str) -> Result<Vec<Vec<u8>>, ConnectError> {
         let Some(end) = after.find(END) else {
             return Err(fail("a certificate has no END line"));
         };
-        let body: String = after[..end].chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        let der = STANDARD.decode(body).map_err(|_| fail("a certificate body is not base64"))?;
+        let body: String = after[..end]
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect();
+        let der = STANDARD
+            .decode(body)
+            .map_err(|_| fail("a certificate body is not base64"))?;
         certs.push(der);
         rest = &after[end + END.len()..];
     }

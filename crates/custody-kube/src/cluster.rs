@@ -100,17 +100,23 @@ pub fn instance_id_of(node: &Node) -> Result<InstanceId, KubeError> {
         .spec
         .as_ref()
         .and_then(|s| s.provider_id.as_deref())
-        .ok_or_else(|| unusable("it has no spec.providerID (Fargate or not an EC2 node)".to_owned()))?;
+        .ok_or_else(|| {
+            unusable("it has no spec.providerID (Fargate or not an EC2 node)".to_owned())
+        })?;
     let id = provider_id
         .strip_prefix("aws:///")
         .and_then(|rest| rest.split_once('/'))
         .filter(|(zone, _)| {
             !zone.is_empty()
-                && zone.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && zone
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         })
         .map(|(_, id)| id)
         .ok_or_else(|| {
-            unusable(format!("spec.providerID {provider_id:?} is not aws:///<zone>/<instance-id>"))
+            unusable(format!(
+                "spec.providerID {provider_id:?} is not aws:///<zone>/<instance-id>"
+            ))
         })?;
     InstanceId::parse(id).map_err(|e| unusable(e.to_string()))
 }
@@ -121,7 +127,9 @@ fn pod_matches(pod: &Pod, query: &PodQuery) -> bool {
     match query {
         PodQuery::Labels(wanted) => {
             let labels = pod.metadata.labels.as_ref();
-            wanted.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
+            wanted
+                .iter()
+                .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
         }
         PodQuery::ServiceAccount(sa) => {
             spec.and_then(|s| s.service_account_name.as_deref()) == Some(sa.as_str())
@@ -157,7 +165,11 @@ impl KubeCluster {
     /// # Errors
     /// [`KubeError`] for any failure but 404.
     #[instrument(skip(self), fields(namespace = %namespace, pod = %name))]
-    pub async fn get_pod(&self, namespace: &Namespace, name: &PodName) -> Result<Option<Pod>, KubeError> {
+    pub async fn get_pod(
+        &self,
+        namespace: &Namespace,
+        name: &PodName,
+    ) -> Result<Option<Pod>, KubeError> {
         let api: Api<Pod> = Api::namespaced(self.client.clone(), namespace.as_str());
         api.get_opt(name.as_str())
             .await
@@ -200,7 +212,9 @@ impl KubeCluster {
         Ok(pods
             .into_iter()
             .filter(|p| pod_matches(p, query))
-            .filter(|p| namespace.is_none_or(|ns| p.metadata.namespace.as_deref() == Some(ns.as_str())))
+            .filter(|p| {
+                namespace.is_none_or(|ns| p.metadata.namespace.as_deref() == Some(ns.as_str()))
+            })
             .collect())
     }
 
@@ -222,10 +236,13 @@ impl KubeCluster {
     /// [`KubeError::NotFound`] if the node does not exist, [`KubeError::Unusable`] if it is not
     /// an EC2 node, or the API's failure.
     pub async fn node_instance_id(&self, name: &NodeName) -> Result<InstanceId, KubeError> {
-        let node = self.get_node(name).await?.ok_or_else(|| KubeError::NotFound {
-            what: node_what(name),
-            message: "no such node".to_owned(),
-        })?;
+        let node = self
+            .get_node(name)
+            .await?
+            .ok_or_else(|| KubeError::NotFound {
+                what: node_what(name),
+                message: "no such node".to_owned(),
+            })?;
         instance_id_of(&node)
     }
 
@@ -253,20 +270,28 @@ impl KubeCluster {
         }
         let selector = match kind {
             WorkloadKind::Deployment => {
-                self.selector_of::<Deployment>(namespace, name, &what, |d| d.spec.map(|s| s.selector))
-                    .await?
+                self.selector_of::<Deployment>(namespace, name, &what, |d| {
+                    d.spec.map(|s| s.selector)
+                })
+                .await?
             }
             WorkloadKind::StatefulSet => {
-                self.selector_of::<StatefulSet>(namespace, name, &what, |d| d.spec.map(|s| s.selector))
-                    .await?
+                self.selector_of::<StatefulSet>(namespace, name, &what, |d| {
+                    d.spec.map(|s| s.selector)
+                })
+                .await?
             }
             WorkloadKind::DaemonSet => {
-                self.selector_of::<DaemonSet>(namespace, name, &what, |d| d.spec.map(|s| s.selector))
-                    .await?
+                self.selector_of::<DaemonSet>(namespace, name, &what, |d| {
+                    d.spec.map(|s| s.selector)
+                })
+                .await?
             }
             WorkloadKind::ReplicaSet => {
-                self.selector_of::<ReplicaSet>(namespace, name, &what, |d| d.spec.map(|s| s.selector))
-                    .await?
+                self.selector_of::<ReplicaSet>(namespace, name, &what, |d| {
+                    d.spec.map(|s| s.selector)
+                })
+                .await?
             }
             WorkloadKind::Job => {
                 self.selector_of::<Job>(namespace, name, &what, |d| d.spec.and_then(|s| s.selector))
@@ -276,17 +301,23 @@ impl KubeCluster {
         let Some(selector) = selector else {
             return Ok(None);
         };
-        if selector.match_expressions.as_ref().is_some_and(|e| !e.is_empty()) {
+        if selector
+            .match_expressions
+            .as_ref()
+            .is_some_and(|e| !e.is_empty())
+        {
             return Err(KubeError::Unusable {
                 what,
-                reason: "its selector uses matchExpressions; list its pods by label instead".to_owned(),
+                reason: "its selector uses matchExpressions; list its pods by label instead"
+                    .to_owned(),
             });
         }
         match selector.match_labels {
             Some(labels) if !labels.is_empty() => Ok(Some(labels)),
             _ => Err(KubeError::Unusable {
                 what,
-                reason: "its selector is empty and would select every pod in the namespace".to_owned(),
+                reason: "its selector is empty and would select every pod in the namespace"
+                    .to_owned(),
             }),
         }
     }
@@ -329,7 +360,10 @@ where
     let mut items = Vec::new();
     let mut params = params.limit(PAGE_SIZE);
     loop {
-        let page = api.list(&params).await.map_err(|e| KubeError::from_kube(what, e))?;
+        let page = api
+            .list(&params)
+            .await
+            .map_err(|e| KubeError::from_kube(what, e))?;
         items.extend(page.items);
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(token) => params = params.continue_token(&token),

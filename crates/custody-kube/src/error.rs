@@ -138,7 +138,10 @@ impl KubeError {
         match err {
             kube::Error::Api(status) => Self::from_status(what, &status),
             kube::Error::Service(boxed) => match boxed.downcast::<TokenError>() {
-                Ok(token) => Self::Token { what, source: *token },
+                Ok(token) => Self::Token {
+                    what,
+                    source: *token,
+                },
                 Err(other) => Self::Transport {
                     what,
                     source: kube::Error::Service(other),
@@ -214,7 +217,9 @@ impl KubeError {
             Self::AccessDenied { .. } => ErrorName::AccessDenied,
             Self::Invalid { .. } | Self::InvalidInput { .. } => ErrorName::InvalidInput,
             Self::Throttled { .. } => ErrorName::Throttled,
-            Self::Unavailable { code: 408 | 504, .. } => ErrorName::Timeout,
+            Self::Unavailable {
+                code: 408 | 504, ..
+            } => ErrorName::Timeout,
             Self::Unavailable { .. } | Self::Transport { .. } => ErrorName::ServiceUnavailable,
             // An expired credential needs a new role session, which a retry of the step does.
             Self::Token {
@@ -251,7 +256,11 @@ const MESSAGE_CHARS: usize = 512;
 fn truncate(message: &str) -> String {
     let mut chars = message.chars();
     let kept: String = chars.by_ref().take(MESSAGE_CHARS).collect();
-    if chars.next().is_some() { format!("{kept}…") } else { kept }
+    if chars.next().is_some() {
+        format!("{kept}…")
+    } else {
+        kept
+    }
 }
 
 impl From<KubeError> for StepError {

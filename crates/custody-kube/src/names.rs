@@ -10,7 +10,9 @@ pub(crate) fn check_cluster_name(name: &str) -> Result<(), &'static str> {
     let mut bytes = name.bytes();
     match bytes.next() {
         None => return Err("it is empty"),
-        Some(b) if !b.is_ascii_alphanumeric() => return Err("it must start with a letter or digit"),
+        Some(b) if !b.is_ascii_alphanumeric() => {
+            return Err("it must start with a letter or digit");
+        }
         Some(_) => {}
     }
     if name.len() > 100 {
@@ -36,7 +38,10 @@ pub(crate) fn check_region(region: &str) -> Result<(), &'static str> {
     if head.len() < 2 {
         return Err("a region has at least three dash-separated parts");
     }
-    if !head.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase())) {
+    if !head
+        .iter()
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+    {
         return Err("a region's leading parts are lowercase letters");
     }
     if last.is_empty() || !last.bytes().all(|b| b.is_ascii_digit()) {
@@ -53,7 +58,9 @@ fn is_label_segment(s: &str) -> bool {
         && s.len() <= 63
         && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
         && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
-        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// True for an RFC 1123 DNS subdomain (lowercase, at most 253 characters, dot-separated labels).
@@ -64,9 +71,12 @@ pub(crate) fn is_dns_subdomain(s: &str) -> bool {
             let b = label.as_bytes();
             !b.is_empty()
                 && b.len() <= 63
-                && b.first().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                && b.last().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+                && b.first()
+                    .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && b.last()
+                    .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && b.iter()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         })
 }
 
@@ -84,7 +94,9 @@ pub(crate) fn check_label_key(key: &str) -> Result<(), &'static str> {
     if is_label_segment(name) {
         Ok(())
     } else {
-        Err("the label key name is not 1-63 characters of [A-Za-z0-9._-] starting and ending alphanumeric")
+        Err(
+            "the label key name is not 1-63 characters of [A-Za-z0-9._-] starting and ending alphanumeric",
+        )
     }
 }
 
@@ -93,7 +105,9 @@ pub(crate) fn check_label_value(value: &str) -> Result<(), &'static str> {
     if value.is_empty() || is_label_segment(value) {
         Ok(())
     } else {
-        Err("the label value is not empty or 1-63 characters of [A-Za-z0-9._-] starting and ending alphanumeric")
+        Err(
+            "the label value is not empty or 1-63 characters of [A-Za-z0-9._-] starting and ending alphanumeric",
+        )
     }
 }
 
@@ -114,10 +128,24 @@ mod tests {
 
     #[test]
     fn regions() {
-        for ok in ["us-east-1", "us-gov-west-1", "cn-north-1", "us-isob-east-1", "il-central-1"] {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "cn-north-1",
+            "us-isob-east-1",
+            "il-central-1",
+        ] {
             assert!(check_region(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "us-east", "US-EAST-1", "us-east-1/x", "us--1", "us-east-1a", "east-1"] {
+        for bad in [
+            "",
+            "us-east",
+            "US-EAST-1",
+            "us-east-1/x",
+            "us--1",
+            "us-east-1a",
+            "east-1",
+        ] {
             assert!(check_region(bad).is_err(), "{bad}");
         }
     }

@@ -21,7 +21,10 @@ pub fn deny_all_policy(namespace: &str, name: &str, key: &str, value: &str) -> N
         metadata: ObjectMeta {
             name: Some(name.to_owned()),
             namespace: Some(namespace.to_owned()),
-            labels: Some(BTreeMap::from([(MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned())])),
+            labels: Some(BTreeMap::from([(
+                MANAGED_BY.0.to_owned(),
+                MANAGED_BY.1.to_owned(),
+            )])),
             ..ObjectMeta::default()
         },
         spec: Some(NetworkPolicySpec {
@@ -135,7 +138,10 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     fn expr(key: &str, op: &str, values: &[&str]) -> LabelSelectorRequirement {
@@ -146,9 +152,17 @@ mod tests {
         }
     }
 
-    fn policy(selector: LabelSelector, types: Option<&[&str]>, ingress: usize, egress: usize) -> NetworkPolicy {
+    fn policy(
+        selector: LabelSelector,
+        types: Option<&[&str]>,
+        ingress: usize,
+        egress: usize,
+    ) -> NetworkPolicy {
         NetworkPolicy {
-            metadata: ObjectMeta { name: Some("p".to_owned()), ..ObjectMeta::default() },
+            metadata: ObjectMeta {
+                name: Some("p".to_owned()),
+                ..ObjectMeta::default()
+            },
             spec: Some(NetworkPolicySpec {
                 pod_selector: Some(selector),
                 policy_types: types.map(|t| t.iter().map(|s| (*s).to_owned()).collect()),
@@ -161,19 +175,34 @@ mod tests {
     #[test]
     fn selector_semantics() {
         let pod = labels(&[("app", "api"), ("tier", "web")]);
-        assert!(selects(&LabelSelector::default(), &pod), "empty selects all");
+        assert!(
+            selects(&LabelSelector::default(), &pod),
+            "empty selects all"
+        );
         let by = |l: &[(&str, &str)], e: Vec<LabelSelectorRequirement>| LabelSelector {
             match_labels: Some(labels(l)),
             match_expressions: Some(e),
         };
         assert!(selects(&by(&[("app", "api")], vec![]), &pod));
         assert!(!selects(&by(&[("app", "db")], vec![]), &pod));
-        assert!(selects(&by(&[], vec![expr("tier", "In", &["web", "x"])]), &pod));
-        assert!(!selects(&by(&[], vec![expr("tier", "NotIn", &["web"])]), &pod));
+        assert!(selects(
+            &by(&[], vec![expr("tier", "In", &["web", "x"])]),
+            &pod
+        ));
+        assert!(!selects(
+            &by(&[], vec![expr("tier", "NotIn", &["web"])]),
+            &pod
+        ));
         assert!(selects(&by(&[], vec![expr("zone", "NotIn", &["a"])]), &pod));
         assert!(selects(&by(&[], vec![expr("app", "Exists", &[])]), &pod));
-        assert!(!selects(&by(&[], vec![expr("app", "DoesNotExist", &[])]), &pod));
-        assert!(selects(&by(&[], vec![expr("app", "Gt", &["1"])]), &pod), "unknown: assume it selects");
+        assert!(!selects(
+            &by(&[], vec![expr("app", "DoesNotExist", &[])]),
+            &pod
+        ));
+        assert!(
+            selects(&by(&[], vec![expr("app", "Gt", &["1"])]), &pod),
+            "unknown: assume it selects"
+        );
     }
 
     #[test]
@@ -182,24 +211,50 @@ mod tests {
         let all = LabelSelector::default();
         // Default types: Ingress (+ Egress when egress rules exist).
         let p = policy(all.clone(), None, 1, 0);
-        assert_eq!(allowed_directions(&p, &pod).map(|a| (a.ingress, a.egress)), Some((true, false)));
+        assert_eq!(
+            allowed_directions(&p, &pod).map(|a| (a.ingress, a.egress)),
+            Some((true, false))
+        );
         let p = policy(all.clone(), None, 0, 2);
-        assert_eq!(allowed_directions(&p, &pod).map(|a| (a.ingress, a.egress)), Some((false, true)));
+        assert_eq!(
+            allowed_directions(&p, &pod).map(|a| (a.ingress, a.egress)),
+            Some((false, true))
+        );
         // A default-deny policy allows nothing.
-        assert_eq!(allowed_directions(&policy(all.clone(), Some(&["Ingress", "Egress"]), 0, 0), &pod), None);
+        assert_eq!(
+            allowed_directions(
+                &policy(all.clone(), Some(&["Ingress", "Egress"]), 0, 0),
+                &pod
+            ),
+            None
+        );
         // Rules in a direction the policy does not cover do not count.
-        assert_eq!(allowed_directions(&policy(all.clone(), Some(&["Egress"]), 3, 0), &pod), None);
+        assert_eq!(
+            allowed_directions(&policy(all.clone(), Some(&["Egress"]), 3, 0), &pod),
+            None
+        );
         // Not selected: irrelevant.
-        let other = LabelSelector { match_labels: Some(labels(&[("app", "db")])), match_expressions: None };
+        let other = LabelSelector {
+            match_labels: Some(labels(&[("app", "db")])),
+            match_expressions: None,
+        };
         assert_eq!(allowed_directions(&policy(other, None, 1, 1), &pod), None);
     }
 
     #[test]
     fn deny_all_is_recognised_only_when_exact() {
-        let ours = deny_all_policy("payments", "custody-deny-all-x", "custody/quarantine", "case-1");
+        let ours = deny_all_policy(
+            "payments",
+            "custody-deny-all-x",
+            "custody/quarantine",
+            "case-1",
+        );
         assert!(is_deny_all_for(&ours, "custody/quarantine", "case-1"));
         assert!(!is_deny_all_for(&ours, "custody/quarantine", "case-2"));
-        assert_eq!(allowed_directions(&ours, &labels(&[("custody/quarantine", "case-1")])), None);
+        assert_eq!(
+            allowed_directions(&ours, &labels(&[("custody/quarantine", "case-1")])),
+            None
+        );
 
         let mut widened = ours.clone();
         if let Some(spec) = widened.spec.as_mut() {
@@ -211,6 +266,10 @@ mod tests {
         if let Some(spec) = ingress_only.spec.as_mut() {
             spec.policy_types = Some(vec!["Ingress".to_owned()]);
         }
-        assert!(!is_deny_all_for(&ingress_only, "custody/quarantine", "case-1"));
+        assert!(!is_deny_all_for(
+            &ingress_only,
+            "custody/quarantine",
+            "case-1"
+        ));
     }
 }

@@ -295,7 +295,8 @@ impl EksTokenSource {
             SignableBody::Bytes(&[]),
         )
         .map_err(signing_error)?;
-        let (instructions, _signature) = sign(signable, &params).map_err(signing_error)?.into_parts();
+        let (instructions, _signature) =
+            sign(signable, &params).map_err(signing_error)?.into_parts();
         let mut request = http::Request::builder()
             .method("GET")
             .uri(base.as_str())

@@ -9,4 +9,9 @@
     reason = "a test that cannot set up must fail loudly"
 )]
 
+mod actions;
+mod connect;
+mod errors;
+mod mock;
+mod reads;
 mod token;

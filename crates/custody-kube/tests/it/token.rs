@@ -34,7 +34,9 @@ struct ManualClock(Mutex<SystemTime>);
 
 impl ManualClock {
     fn at(secs: u64) -> Arc<Self> {
-        Arc::new(Self(Mutex::new(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))))
+        Arc::new(Self(Mutex::new(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(secs),
+        )))
     }
     fn advance(&self, by: Duration) {
         let mut now = self.0.lock().unwrap();
@@ -71,7 +73,13 @@ fn uri_encode(s: &str) -> String {
 }
 
 /// The expected signature, step by step from the SigV4 specification.
-fn expected_signature(host: &str, region: &str, cluster: &str, amz_date: &str, date: &str) -> String {
+fn expected_signature(
+    host: &str,
+    region: &str,
+    cluster: &str,
+    amz_date: &str,
+    date: &str,
+) -> String {
     let scope = format!("{date}/{region}/sts/aws4_request");
     let credential = format!("AKIDEXAMPLE/{scope}");
     // Canonical query string: every parameter but the signature, sorted by name, values encoded.
@@ -82,7 +90,10 @@ fn expected_signature(host: &str, region: &str, cluster: &str, amz_date: &str, d
         ("X-Amz-Credential", credential),
         ("X-Amz-Date", amz_date.to_owned()),
         ("X-Amz-Expires", "60".to_owned()),
-        ("X-Amz-Security-Token", "FQoGZXIvYXdzEXAMPLE//session+token=".to_owned()),
+        (
+            "X-Amz-Security-Token",
+            "FQoGZXIvYXdzEXAMPLE//session+token=".to_owned(),
+        ),
         ("X-Amz-SignedHeaders", "host;x-k8s-aws-id".to_owned()),
     ];
     query.sort_by(|a, b| a.0.cmp(b.0));
@@ -95,8 +106,10 @@ fn expected_signature(host: &str, region: &str, cluster: &str, amz_date: &str, d
         "GET\n/\n{canonical_query}\nhost:{host}\nx-k8s-aws-id:{cluster}\n\nhost;x-k8s-aws-id\n{}",
         sha256_hex("")
     );
-    let string_to_sign =
-        format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", sha256_hex(&canonical_request));
+    let string_to_sign = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+        sha256_hex(&canonical_request)
+    );
     let k_date = hmac(b"AWS4wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", date);
     let k_region = hmac(&k_date, region);
     let k_service = hmac(&k_region, "sts");
@@ -135,9 +148,18 @@ fn token_is_the_presigned_sts_url_aws_eks_get_token_makes() {
 
     let body = token.token().strip_prefix("k8s-aws-v1.").unwrap();
     assert!(!body.contains('='), "base64url without padding");
-    assert!(!body.contains('+') && !body.contains('/'), "URL-safe alphabet");
-    assert_eq!(URL_SAFE_NO_PAD.decode(body).unwrap(), expected_url.as_bytes());
-    assert_eq!(token.expires_at(), token.signed_at() + Duration::from_secs(14 * 60));
+    assert!(
+        !body.contains('+') && !body.contains('/'),
+        "URL-safe alphabet"
+    );
+    assert_eq!(
+        URL_SAFE_NO_PAD.decode(body).unwrap(),
+        expected_url.as_bytes()
+    );
+    assert_eq!(
+        token.expires_at(),
+        token.signed_at() + Duration::from_secs(14 * 60)
+    );
 }
 
 #[test]
@@ -149,11 +171,19 @@ fn token_is_cached_then_resigned_before_it_expires() {
     let first = source.token().unwrap();
 
     clock.advance(REFRESH_AFTER - Duration::from_secs(1));
-    assert_eq!(source.token().unwrap().token(), first.token(), "still fresh: cached");
+    assert_eq!(
+        source.token().unwrap().token(),
+        first.token(),
+        "still fresh: cached"
+    );
 
     clock.advance(Duration::from_secs(1));
     let second = source.token().unwrap();
-    assert_ne!(second.token(), first.token(), "re-signed at the refresh point");
+    assert_ne!(
+        second.token(),
+        first.token(),
+        "re-signed at the refresh point"
+    );
     assert_eq!(second.signed_at(), first.signed_at() + REFRESH_AFTER);
     assert!(second.signed_at() + Duration::from_secs(15 * 60) > first.expires_at());
 }
@@ -168,34 +198,58 @@ fn expired_credentials_are_refused_not_signed() {
         Some(SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + 60)),
         "test",
     );
-    let source = EksTokenSource::with_clock("prod-payments", "us-east-1", creds, clock.clone())
-        .unwrap();
+    let source =
+        EksTokenSource::with_clock("prod-payments", "us-east-1", creds, clock.clone()).unwrap();
     assert!(source.token().is_ok());
     clock.advance(REFRESH_AFTER);
-    assert!(matches!(source.token(), Err(TokenError::CredentialsExpired { .. })));
+    assert!(matches!(
+        source.token(),
+        Err(TokenError::CredentialsExpired { .. })
+    ));
 }
 
 #[test]
 fn regional_sts_endpoint_follows_the_partition() {
-    assert_eq!(sts_host("us-east-1").unwrap(), "sts.us-east-1.amazonaws.com");
-    assert_eq!(sts_host("us-gov-west-1").unwrap(), "sts.us-gov-west-1.amazonaws.com");
-    assert_eq!(sts_host("cn-northwest-1").unwrap(), "sts.cn-northwest-1.amazonaws.com.cn");
-    assert_eq!(sts_host("us-iso-east-1").unwrap(), "sts.us-iso-east-1.c2s.ic.gov");
-    assert_eq!(sts_host("us-isob-east-1").unwrap(), "sts.us-isob-east-1.sc2s.sgov.gov");
+    assert_eq!(
+        sts_host("us-east-1").unwrap(),
+        "sts.us-east-1.amazonaws.com"
+    );
+    assert_eq!(
+        sts_host("us-gov-west-1").unwrap(),
+        "sts.us-gov-west-1.amazonaws.com"
+    );
+    assert_eq!(
+        sts_host("cn-northwest-1").unwrap(),
+        "sts.cn-northwest-1.amazonaws.com.cn"
+    );
+    assert_eq!(
+        sts_host("us-iso-east-1").unwrap(),
+        "sts.us-iso-east-1.c2s.ic.gov"
+    );
+    assert_eq!(
+        sts_host("us-isob-east-1").unwrap(),
+        "sts.us-isob-east-1.sc2s.sgov.gov"
+    );
     assert!(sts_host("evil.example.com/x").is_none());
 
     let source = EksTokenSource::new("c1", "cn-north-1", credentials()).unwrap();
     let url = source.token().unwrap().presigned_url().to_owned();
-    assert!(url.starts_with("https://sts.cn-north-1.amazonaws.com.cn/?"), "{url}");
+    assert!(
+        url.starts_with("https://sts.cn-north-1.amazonaws.com.cn/?"),
+        "{url}"
+    );
     assert!(url.contains("%2Fcn-north-1%2Fsts%2Faws4_request"), "{url}");
 }
 
 #[test]
 fn hostile_cluster_and_region_names_are_refused() {
-    let err = EksTokenSource::new("prod\nx-k8s-aws-id: other", "us-east-1", credentials())
-        .unwrap_err();
+    let err =
+        EksTokenSource::new("prod\nx-k8s-aws-id: other", "us-east-1", credentials()).unwrap_err();
     assert!(matches!(err, TokenError::InvalidCluster { .. }));
-    assert!(err.to_string().contains(r#""prod\nx-k8s-aws-id: other""#), "{err}");
+    assert!(
+        err.to_string().contains(r#""prod\nx-k8s-aws-id: other""#),
+        "{err}"
+    );
     let err = EksTokenSource::new("prod", "us-east-1.evil.com", credentials()).unwrap_err();
     assert!(matches!(err, TokenError::UnknownRegion { .. }));
 }
