@@ -20,6 +20,7 @@ GOOD = {
     "InstanceId": INSTANCE_ID,
     "ManifestUrl": "https://evidence.s3.us-east-1.amazonaws.com/cases/x/manifest.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256"
     "&X-Amz-Credential=ASIA%2F20261123%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Security-Token=IQo%2Bb3%3D&X-Amz-Signature=ab12",
+    "VolumeIds": "vol-0123456789abcdef0,vol-0fedcba9876543210",
 }
 HOSTILE = [
     "",
@@ -117,16 +118,15 @@ def test_shellcheck_is_clean(script):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def script_patterns() -> dict[str, str]:
-    """RE_* values as the scripts define them (from common.sh)."""
-    common = (SCRIPTS / "common.sh").read_text()
-    return dict(re.findall(r"^(RE_[A-Z0-9_]+)='([^']*)'", common, re.M))
+def script_patterns(text: str) -> dict[str, str]:
+    """RE_* values as a script defines them (its common block and its own)."""
+    return dict(re.findall(r"^(RE_[A-Z0-9_]+)='([^']*)'", text, re.M))
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.stem)
 def test_the_script_checks_each_parameter_against_the_documents_own_pattern(doc):
-    patterns = script_patterns()
     text = shell_text(doc)
+    patterns = script_patterns(text)
     for name, p in load(doc)["parameters"].items():
         used = re.search(rf'param {name} "\$(RE_[A-Z0-9_]+)"', text)
         assert used, name
@@ -155,17 +155,17 @@ def test_hostile_values_are_refused_by_the_document_pattern(doc, name, spec):
         assert "maxChars" in spec or not pattern.search(too_long)
 
 
-@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.stem)
-@pytest.mark.parametrize("name", ["CaseId", "InstanceId", "ManifestUrl"])
-@pytest.mark.parametrize("value", HOSTILE + HOSTILE_URLS + [CASE_ID + "\n", "https://x.example/m?a=1\n"])
+@pytest.mark.parametrize(
+    "doc,name", [(d, n) for d in DOCS for n in load(d)["parameters"]], ids=lambda x: x.stem if isinstance(x, Path) else x
+)
+@pytest.mark.parametrize(
+    # NUL cannot travel in an environment variable, so it is left out here.
+    "value", [v for v in HOSTILE + HOSTILE_URLS if "\x00" not in v] + [CASE_ID + "\n", "https://x.example/m?a=1\n"]
+)
 def test_hostile_values_are_refused_by_the_script_before_it_does_anything(doc, name, value, tmp_path, moto):
-    if name not in load(doc)["parameters"] or "\x00" in value:
-        pytest.skip("not a parameter of this document / NUL cannot be passed in an environment")
     params = {k: v for k, v in GOOD.items() if k in load(doc)["parameters"]}
     params[name] = value
-    extra = {f"SSM_{k}": "vol-0123456789abcdef0" for k in load(doc)["parameters"] if k not in GOOD}
-    run = run_script(doc.removeprefix("custody-") if isinstance(doc, str) else doc.stem.removeprefix("custody-"),
-                     params, sandbox=tmp_path, cert=moto.cert, extra_env=extra)
+    run = run_script(doc.stem.removeprefix("custody-"), params, sandbox=tmp_path, cert=moto.cert)
     assert run.returncode == 2, run.stderr
     assert run.stdout == ""
     assert f"parameter {name} does not match its allowed pattern" in run.stderr

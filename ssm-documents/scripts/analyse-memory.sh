@@ -1,0 +1,322 @@
+#!/bin/bash
+# custody-analyse-memory: on the forensic instance (never on a suspect), run a documented set of
+# Volatility 3 Linux plugins against a captured LiME image and upload their outputs and a report.
+#
+# The image is fetched by presigned GET and its SHA-256 checked against the evidence record (the
+# manifest's hash) before anything reads it. Plugins (JSON renderer, one output file each):
+#   linux.pslist.PsList (required: without it the image or its symbols are unusable),
+#   linux.pstree.PsTree, linux.psaux.PsAux, linux.bash.Bash, linux.lsof.Lsof,
+#   linux.sockstat.Sockstat, linux.lsmod.Lsmod, linux.check_modules.Check_modules,
+#   linux.check_syscall.Check_syscall, linux.malfind.Malfind, linux.envars.Envars,
+#   linux.mountinfo.MountInfo.
+# Optional manifest object "symbols": a Volatility ISF file for the image's kernel.
+# Outputs: "results" (tar.gz of <plugin>.json and <plugin>.stderr), "report" (JSON: per plugin
+# exit code, bytes, SHA-256). Stdout: a JSON summary with both outputs' part ETags.
+
+# --- custody common: begin ---------------------------------------------------------------------
+# This block is copied verbatim into every script under ssm-documents/scripts/ (each script must be
+# standalone, because SSM embeds it as the document's shell text); a test checks that every copy
+# equals ssm-documents/scripts/common.sh. Edit it there, then run ssm-documents/render.py.
+#
+# Contract of every custody script:
+# - parameters arrive ONLY as environment variables SSM_<Name> (document interpolationType ENV_VAR),
+#   and each one is checked again here against the same pattern as the document's allowedPattern;
+# - every URL arrives in the manifest (a file fetched by a presigned GET), never on a command line:
+#   curl reads it from its config on stdin, so it is not in argv either;
+# - anything staged is staged in a fresh directory on a tmpfs (/dev/shm) that is removed on exit;
+# - success prints exactly one JSON object on stdout and exits 0; any failure prints
+#   "custody: <reason>" on stderr and exits non-zero (2: refused input, 1: anything else).
+set -Eeuo pipefail
+umask 077
+export LC_ALL=C
+
+WORK=""
+PART_SIZE=0
+declare -A KV=() GET_URL=() GET_SHA=() PART_URL=()
+
+fail() {
+  printf 'custody: %s\n' "$*" >&2
+  exit 1
+}
+
+refuse() {
+  printf 'custody: refused: %s\n' "$*" >&2
+  exit 2
+}
+
+# param NAME ERE: prints the value of SSM_NAME after checking it against ERE (anchored by caller)
+# and against the documents' maxChars (8192).
+param() {
+  local var="SSM_$1"
+  [[ -n "${!var+set}" ]] ||
+    refuse "parameter $1 missing: \$$var is unset (SSM Agent older than 3.3.2746.0, or the document lacks interpolationType ENV_VAR)"
+  local value="${!var}"
+  ((${#value} <= 8192)) || refuse "parameter $1 is longer than 8192 characters"
+  [[ "$value" =~ $2 ]] || refuse "parameter $1 does not match its allowed pattern"
+  printf '%s' "$value"
+}
+
+# Patterns shared by several documents. The documents' allowedPattern strings are the same text.
+# No bounded repetitions ({1,253}) on long inputs: glibc's regex engine expands them into huge
+# automata (seconds per match); lengths are checked separately.
+RE_CASE_ID='^case-[0-7][0-9A-HJKMNP-TV-Z]{25}$'
+RE_INSTANCE_ID='^i-[0-9a-f]{8}([0-9a-f]{9})?$'
+RE_URL='^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9._~%/+=-]*[?][A-Za-z0-9._~%/+=&-]+$'
+RE_SHA256='^[0-9a-f]+$' # and 64 long: see is_sha256
+RE_NAME='^[A-Za-z0-9._:+-]+$' # and at most 200 long: see is_name
+
+# json_str S: prints S as a JSON string literal. Bytes are taken one by one (LC_ALL=C): quotes,
+# backslashes, control bytes and bytes >= 0x80 are escaped, so hostile text (a pod's hostname, a
+# kernel string) can never break the JSON, and non-UTF-8 input still yields valid JSON.
+json_str() {
+  local s="$1" out="" c i code
+  if [[ "$s" =~ ^[A-Za-z0-9\ ._:/@+=,-]*$ ]]; then
+    printf '"%s"' "$s"
+    return
+  fi
+  for ((i = 0; i < ${#s}; i++)); do
+    c="${s:i:1}"
+    case "$c" in
+    '"') out+='\"' ;;
+    \\) out+="\\\\" ;;
+    *)
+      printf -v code '%d' "'$c"
+      if ((code < 32 || code >= 127)); then
+        printf -v c '\\u%04x' "$code"
+      fi
+      out+="$c"
+      ;;
+    esac
+  done
+  printf '"%s"' "$out"
+}
+
+is_sha256() { ((${#1} == 64)) && [[ "$1" =~ $RE_SHA256 ]]; }
+is_name() { ((${#1} <= 200)) && [[ "$1" =~ $RE_NAME ]]; }
+is_url() { ((${#1} <= 8192)) && [[ "$1" =~ $RE_URL ]]; }
+
+now_iso() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
+now_ms() { date +%s%3N; }
+
+# Cleanup: scripts may define custody_cleanup; it runs first, then the tmpfs work dir goes.
+# shellcheck disable=SC2329 # invoked by on_exit; scripts may redefine it
+custody_cleanup() { :; }
+on_exit() {
+  local rc=$?
+  trap - EXIT
+  custody_cleanup || rc=1
+  if [[ -n "$WORK" && -d "$WORK" ]]; then rm -rf -- "$WORK"; fi
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# make_workdir: a private directory on a tmpfs. Refuses to run if /dev/shm is not a tmpfs, so
+# nothing is ever staged on the host's disk; TMPDIR points there too (here-documents, mktemp).
+make_workdir() {
+  [[ "$(stat -f -c %T /dev/shm 2>/dev/null)" == tmpfs ]] ||
+    fail "/dev/shm is not a tmpfs: refusing to stage anything where it could reach a disk"
+  WORK="$(mktemp -d /dev/shm/custody.XXXXXXXXXX)"
+  export TMPDIR="$WORK"
+}
+
+# curl_url URL [curl args...]: curl with the URL given in its config on stdin (not in argv),
+# HTTPS only, no redirects, bounded retries on transient errors.
+curl_url() {
+  local url="$1"
+  shift
+  is_url "$url" || fail "a URL in the manifest is malformed"
+  printf 'url = "%s"\n' "$url" |
+    curl --config - --proto =https --fail --silent --show-error \
+      --connect-timeout 20 --retry 4 --retry-connrefused "$@"
+}
+
+sha256_of() {
+  local h
+  h="$(sha256sum <"$1")"
+  printf '%s' "${h%% *}"
+}
+
+# get NAME DEST: downloads the manifest's object NAME and checks its SHA-256.
+get() {
+  local name="$1" dest="$2" got
+  [[ -n "${GET_URL[$name]-}" ]] || fail "the manifest has no object named $(json_str "$name")"
+  curl_url "${GET_URL[$name]}" --output "$dest" || fail "download of $(json_str "$name") failed"
+  got="$(sha256_of "$dest")"
+  [[ "$got" == "${GET_SHA[$name]}" ]] ||
+    fail "$(json_str "$name") has SHA-256 $got, the manifest says ${GET_SHA[$name]}"
+}
+
+# load_manifest URL DOCUMENT CASE INSTANCE: fetches and parses the manifest (format in README.md),
+# checking it was made for this document, case and instance. Unknown lines are refused.
+load_manifest() {
+  local url="$1" doc="$2" case_id="$3" instance_id="$4" file="$WORK/manifest" first kind a b c d n=0
+  curl_url "$url" --output "$file" || fail "manifest download failed"
+  IFS= read -r first <"$file" || fail "manifest is empty"
+  [[ "$first" == "custody-manifest 1" ]] || fail "manifest does not start with 'custody-manifest 1'"
+  while IFS=' ' read -r kind a b c d; do
+    n=$((n + 1))
+    ((n > 1)) || continue
+    case "$kind" in
+    '' | '#'*) continue ;;
+    get)
+      if ! { [[ -z "$d" ]] && is_name "$a" && is_sha256 "$b" && is_url "$c"; }; then
+        fail "manifest line $n: malformed get line"
+      fi
+      GET_URL[$a]="$c"
+      GET_SHA[$a]="$b"
+      ;;
+    part)
+      if ! { [[ -z "$d" && "$b" =~ ^[1-9][0-9]*$ ]] && ((${#b} <= 5)) && is_name "$a" && is_url "$c"; }; then
+        fail "manifest line $n: malformed part line"
+      fi
+      ((b <= 10000)) || fail "manifest line $n: S3 allows at most 10000 parts"
+      PART_URL[$a:$b]="$c"
+      ;;
+    *=*)
+      [[ -z "$a" && ${#kind} -le 256 && "$kind" =~ ^([a-z_]+)=([A-Za-z0-9._:/+-]*)$ ]] ||
+        fail "manifest line $n: malformed key=value line"
+      KV[${BASH_REMATCH[1]}]="${BASH_REMATCH[2]}"
+      ;;
+    *) fail "manifest line $n: unknown line kind" ;;
+    esac
+  done <"$file"
+  [[ "${KV[document]-}" == "$doc" ]] || fail "manifest was made for another document"
+  [[ "${KV[case_id]-}" == "$case_id" ]] || fail "manifest was made for another case"
+  [[ "${KV[instance_id]-}" == "$instance_id" ]] || fail "manifest was made for another instance"
+  [[ "${KV[part_size]-}" =~ ^[1-9][0-9]{6,9}$ ]] || fail "manifest has no valid part_size"
+  PART_SIZE="${KV[part_size]}"
+  ((PART_SIZE >= 5242880 && PART_SIZE <= 1073741824)) ||
+    fail "part_size must be between 5 MiB (the S3 minimum) and 1 GiB (one part is held in RAM)"
+}
+
+# md5_b64 FILE: base64 of the binary MD5, for Content-MD5 (S3 checks the body against it, and
+# Object Lock buckets require it). No openssl/xxd needed.
+md5_b64() {
+  local hex esc
+  hex="$(md5sum <"$1")"
+  hex="${hex%% *}"
+  esc="$(printf '%s' "$hex" | sed 's/../\\x&/g')"
+  printf '%b' "$esc" | base64
+}
+
+# put_part FILE URL: PUTs FILE to a presigned part URL; prints the ETag S3 returned.
+put_part() {
+  local file="$1" url="$2" headers="$WORK/put.headers" etag
+  : >"$headers"
+  curl_url "$url" --upload-file "$file" --header "Content-MD5: $(md5_b64 "$file")" \
+    --header 'Expect:' --dump-header "$headers" --output /dev/null ||
+    fail "upload of a part failed"
+  etag="$(sed -n 's/^[Ee][Tt][Aa][Gg]:[[:space:]]*"\{0,1\}\([^"[:space:]]*\)"\{0,1\}[[:space:]]*$/\1/p' "$headers" | tail -n 1)"
+  [[ "$etag" =~ ^[A-Za-z0-9+/=_-]{1,128}$ ]] || fail "S3 returned no usable ETag for a part"
+  printf '%s' "$etag"
+}
+
+# upload_parts NAME: reads stdin and PUTs it, PART_SIZE bytes at a time (one part at a time in the
+# tmpfs), to the manifest's part URLs for NAME. Records "n bytes etag" lines in $WORK/NAME.parts.
+upload_parts() {
+  local name="$1" part="$WORK/$1.part" list="$WORK/$1.parts" n=0 size url etag
+  : >"$list"
+  while :; do
+    n=$((n + 1))
+    head -c "$PART_SIZE" >"$part"
+    size="$(stat -c %s "$part")"
+    if ((size == 0)); then
+      ((n > 1)) || fail "output $name is empty"
+      break
+    fi
+    url="${PART_URL[$name:$n]-}"
+    [[ -n "$url" ]] || fail "output $name is larger than the $((n - 1)) parts the manifest presigned"
+    etag="$(put_part "$part" "$url")"
+    printf '%d %d %s\n' "$n" "$size" "$etag" >>"$list"
+    ((size == PART_SIZE)) || break
+  done
+  rm -f -- "$part"
+}
+
+# ship NAME: stdin -> S3 parts of output NAME, with the SHA-256 of the whole stream computed on
+# the way (tee into a FIFO read by sha256sum), into $WORK/NAME.sha256.
+ship() {
+  local name="$1" fifo="$WORK/$1.fifo" hpid
+  mkfifo "$fifo"
+  sha256sum <"$fifo" >"$WORK/$name.sha256" &
+  hpid=$!
+  tee "$fifo" | upload_parts "$name"
+  wait "$hpid" || fail "hashing output $name failed"
+}
+
+# shipped_json NAME: {"bytes":N,"sha256":"...","parts":[{"part":1,"bytes":N,"etag":"..."},...]}
+shipped_json() {
+  local name="$1" n size etag total=0 sep="" parts="" hash
+  while read -r n size etag; do
+    total=$((total + size))
+    parts+="$sep{\"part\":$n,\"bytes\":$size,\"etag\":$(json_str "$etag")}"
+    sep=","
+  done <"$WORK/$name.parts"
+  hash="$(cat "$WORK/$name.sha256")"
+  printf '{"bytes":%d,"sha256":"%s","parts":[%s]}' "$total" "${hash%% *}" "$parts"
+}
+# shipped_bytes NAME: total bytes uploaded for output NAME.
+shipped_bytes() {
+  local n size etag total=0
+  while read -r n size etag; do total=$((total + size)); done <"$WORK/$1.parts"
+  printf '%d' "$total"
+}
+# --- custody common: end -----------------------------------------------------------------------
+
+CASE_ID="$(param CaseId "$RE_CASE_ID")"
+INSTANCE_ID="$(param InstanceId "$RE_INSTANCE_ID")"
+MANIFEST_URL="$(param ManifestUrl "$RE_URL")"
+
+PLUGINS=(linux.pslist.PsList linux.pstree.PsTree linux.psaux.PsAux linux.bash.Bash linux.lsof.Lsof
+  linux.sockstat.Sockstat linux.lsmod.Lsmod linux.check_modules.Check_modules
+  linux.check_syscall.Check_syscall linux.malfind.Malfind linux.envars.Envars linux.mountinfo.MountInfo)
+
+# The image can be tens of GiB: it goes to the forensic instance's data volume, not to the tmpfs.
+DATA=""
+custody_cleanup() {
+  if [[ -n "$DATA" && -d "$DATA" ]]; then rm -rf --one-file-system -- "$DATA"; fi
+}
+
+make_workdir
+load_manifest "$MANIFEST_URL" analyse-memory "$CASE_ID" "$INSTANCE_ID"
+for out in results report; do
+  [[ -n "${PART_URL[$out:1]-}" ]] || fail "the manifest has no part for output $out"
+done
+command -v vol >/dev/null || fail "Volatility 3 (vol) is not installed on this forensic instance"
+DATA="$(mktemp -d "${CUSTODY_DATA_ROOT:-/data}/custody.XXXXXXXXXX")"
+mkdir "$DATA/out"
+
+STARTED_AT="$(now_iso)"
+get image "$DATA/image.lime"
+symbols=()
+if [[ -n "${GET_URL[symbols]-}" ]]; then
+  mkdir "$DATA/symbols"
+  get symbols "$DATA/symbols/kernel.json"
+  symbols=(--symbol-dirs "$DATA/symbols")
+fi
+
+PLUGINS_JSON=""
+for plugin in "${PLUGINS[@]}"; do
+  rc=0
+  vol --quiet --renderer json --file "$DATA/image.lime" "${symbols[@]}" "$plugin" \
+    >"$DATA/out/$plugin.json" 2>"$DATA/out/$plugin.stderr" </dev/null || rc=$?
+  PLUGINS_JSON+="${PLUGINS_JSON:+,}{\"plugin\":\"$plugin\",\"exit\":$rc,\"bytes\":$(stat -c %s "$DATA/out/$plugin.json"),\"sha256\":\"$(sha256_of "$DATA/out/$plugin.json")\"}"
+  if [[ "$plugin" == linux.pslist.PsList && "$rc" != 0 ]]; then
+    fail "Volatility could not list processes (exit $rc): wrong symbols for this kernel, or a damaged image: $(json_str "$(tail -c 300 "$DATA/out/$plugin.stderr")")"
+  fi
+done
+
+tar --create --gzip --file - --numeric-owner -C "$DATA/out" . | ship results
+{
+  printf '{"document":"custody-analyse-memory","format":1,"case_id":"%s","instance_id":"%s",' "$CASE_ID" "$INSTANCE_ID"
+  printf '"image_sha256":"%s","symbols":%s,"started_at":"%s","finished_at":"%s","plugins":[%s],"results":%s}\n' \
+    "${GET_SHA[image]}" "$([[ ${#symbols[@]} -gt 0 ]] && printf true || printf false)" "$STARTED_AT" "$(now_iso)" \
+    "$PLUGINS_JSON" "$(shipped_json results)"
+} >"$WORK/report.json"
+ship report <"$WORK/report.json"
+printf '{"document":"custody-analyse-memory","format":1,"case_id":"%s","instance_id":"%s",' "$CASE_ID" "$INSTANCE_ID"
+printf '"image_sha256":"%s","plugins":%d,"results":%s,"report":%s}\n' \
+  "${GET_SHA[image]}" "${#PLUGINS[@]}" "$(shipped_json results)" "$(shipped_json report)"
