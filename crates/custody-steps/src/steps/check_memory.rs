@@ -1,0 +1,288 @@
+//! `check-memory`: poll a capture; on success complete the upload, verify it, record the image.
+
+use custody_core::case::{Evidence, EvidenceKind};
+use custody_core::error::{ErrorName, StepError};
+use custody_core::id::{CaseId, Sha256Digest, Timestamp};
+use serde::{Deserialize, Serialize};
+use tracing::Instrument as _;
+
+use crate::capability::Capability;
+use crate::name::StepName;
+use crate::ports::ops::{cases, commands, evidence};
+use crate::ports::{CommandStatus, Environment};
+use crate::steps::capture_memory::REPORT_UPLOAD;
+use crate::steps::shipped::{self, Shipped};
+use crate::steps::{manifest, stderr_tail};
+use crate::support::{case_update, failure, keys};
+use crate::target::InstanceRef;
+
+const STEP: StepName = StepName::CheckMemory;
+
+/// Every port operation check-memory may call.
+pub const CAPABILITIES: &[&Capability] = &[
+    &cases::LOAD,
+    &cases::SAVE,
+    &commands::INVOCATION,
+    &evidence::GET_OBJECT,
+    &evidence::HEAD_OBJECT,
+    &evidence::COMPLETE_UPLOAD,
+    &evidence::ABORT_UPLOAD,
+];
+
+/// Input: what capture-memory returned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckMemoryInput {
+    /// The case.
+    pub case_id: CaseId,
+    /// The instance.
+    pub target: InstanceRef,
+    /// The capture command.
+    pub command_id: String,
+    /// The multipart upload.
+    pub upload_id: String,
+    /// When to stop waiting.
+    pub deadline: Timestamp,
+}
+
+/// Output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckMemoryOutput {
+    /// Whether the image is verified and recorded.
+    pub done: bool,
+    /// The evidence id once done.
+    pub evidence_id: Option<String>,
+}
+
+/// The capture document's stdout (ssm-documents/README.md): a summary, the image's size and
+/// hash, and the report object it shipped (which lists every image part).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaptureSummary {
+    /// `lime` or `avml`.
+    pub method: String,
+    /// The host's kernel release.
+    #[serde(default)]
+    pub kernel_release: Option<String>,
+    /// SHA-256 of the tool the host ran.
+    #[serde(default)]
+    pub tool_sha256: Option<Sha256Digest>,
+    /// When streaming started, as the host saw it.
+    #[serde(default)]
+    pub started_at: Option<String>,
+    /// When it finished.
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    /// The image.
+    pub image: ImageSummary,
+    /// The report object, shipped like any output.
+    pub report: Shipped,
+}
+
+/// The image as summarised on stdout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSummary {
+    /// Bytes streamed.
+    pub bytes: u64,
+    /// SHA-256 of the whole stream, computed on the host while streaming.
+    pub sha256: Sha256Digest,
+    /// Parts uploaded.
+    pub part_count: u32,
+}
+
+/// The report object: the image with every part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureReportObject {
+    /// The image, shipped.
+    pub image: Shipped,
+}
+
+/// Polls the capture and, once it succeeded, completes, verifies and records the image.
+///
+/// # Idempotency
+/// The evidence id is `memory/<instance>`: once recorded, a re-run answers `done` at once. An
+/// upload already completed by an earlier attempt (S3 then no longer knows the upload id) is found
+/// with a HEAD of the image and verified the same way.
+///
+/// # Guardrail
+/// Touches only the evidence bucket and reads the command; nothing on the subject.
+///
+/// # Errors
+/// `Custody.Timeout` (past the deadline; the upload is aborted), `Custody.CommandFailed` (the
+/// document failed; the cause is the escaped tail of its stderr; the upload is aborted),
+/// `Custody.EvidenceMismatch` (size or checksum disagree with what the host reported: the object is
+/// kept for examination), `Custody.InvalidInput` (unparseable stdout).
+///
+/// # Caveats
+/// The composite checksum proves S3 holds exactly the parts the host hashed; the whole-stream
+/// SHA-256 is the host's and is recorded as reported (re-hashing gigabytes in a Lambda is not
+/// possible; the investigation re-hashes the image when it reads it).
+pub async fn check_memory(
+    input: CheckMemoryInput,
+    env: &dyn Environment,
+) -> Result<CheckMemoryOutput, StepError> {
+    let span = tracing::info_span!("check_memory", case = %input.case_id, instance = %input.target.instance_id);
+    failure::recorded(env, &input.case_id, STEP, body(&input, env))
+        .instrument(span)
+        .await
+}
+
+pub(crate) fn evidence_id(input: &InstanceRef) -> String {
+    format!("memory/{}", input.instance_id)
+}
+
+async fn body(
+    input: &CheckMemoryInput,
+    env: &dyn Environment,
+) -> Result<CheckMemoryOutput, StepError> {
+    let case_id = &input.case_id;
+    let instance = &input.target.instance_id;
+    let id = evidence_id(&input.target);
+    let case = case_update::load(env.forensic().cases.as_ref(), case_id).await?;
+    if case.evidence.iter().any(|e| e.id == id) {
+        return Ok(CheckMemoryOutput {
+            done: true,
+            evidence_id: Some(id),
+        });
+    }
+    let store = env.forensic().evidence.clone();
+    let key = keys::memory_image(case_id, instance);
+    let ports = env
+        .target(&input.target.account, &input.target.region, case_id)
+        .await?;
+    let invocation = ports
+        .commands
+        .invocation(&input.command_id, instance)
+        .await?;
+    let now = env.clock().now();
+    match invocation.status {
+        CommandStatus::Pending | CommandStatus::InProgress => {
+            if now > input.deadline {
+                abort(env, &key, &input.upload_id).await;
+                return Err(StepError::new(
+                    ErrorName::Timeout,
+                    format!(
+                        "memory capture of {instance} (command {:?}) still {:?} at its deadline {}",
+                        input.command_id, invocation.status, input.deadline
+                    ),
+                ));
+            }
+            Ok(CheckMemoryOutput {
+                done: false,
+                evidence_id: None,
+            })
+        }
+        CommandStatus::Success => {
+            let summary: CaptureSummary = serde_json::from_str(invocation.stdout.trim()).map_err(|e| {
+                StepError::invalid_input(format!(
+                    "memory capture of {instance} succeeded but its stdout is not the documented JSON: {e}"
+                ))
+            })?;
+            let manifest = manifest::parse(
+                &store
+                    .get_object(&keys::memory_manifest(case_id, instance))
+                    .await?,
+            )?;
+            let report_key = keys::memory_report(case_id, instance);
+            let what = format!("capture report of {instance}");
+            shipped::complete_and_verify(
+                store.as_ref(),
+                &report_key,
+                manifest.value(REPORT_UPLOAD)?,
+                &summary.report,
+                &what,
+            )
+            .await?;
+            let report_bytes = store.get_object(&report_key).await?;
+            if Sha256Digest::of(&report_bytes) != summary.report.sha256 {
+                return Err(StepError::new(
+                    ErrorName::EvidenceMismatch,
+                    format!("{what}: the stored report does not hash to what the host reported"),
+                ));
+            }
+            let report: CaptureReportObject =
+                serde_json::from_slice(&report_bytes).map_err(|e| {
+                    StepError::invalid_input(format!("{what} is not the documented JSON: {e}"))
+                })?;
+            if report.image.sha256 != summary.image.sha256
+                || report.image.bytes != summary.image.bytes
+                || report.image.parts.len() != summary.image.part_count as usize
+            {
+                return Err(StepError::new(
+                    ErrorName::EvidenceMismatch,
+                    format!(
+                        "memory image of {instance}: the report object and stdout disagree on the image"
+                    ),
+                ));
+            }
+            let what = format!("memory image of {instance}");
+            let stored = shipped::complete_and_verify(
+                store.as_ref(),
+                &key,
+                &input.upload_id,
+                &report.image,
+                &what,
+            )
+            .await?;
+            let evidence = Evidence {
+                id: id.clone(),
+                kind: EvidenceKind::MemoryImage,
+                resource: instance.to_string(),
+                location: stored.location.clone(),
+                sha256: Some(summary.image.sha256.clone()),
+                size_bytes: Some(stored.size_bytes),
+                taken_at: now,
+                taken_by: STEP.as_str().to_owned(),
+                method: Some(summary.method.clone()),
+                details: serde_json::json!({
+                    "commandId": input.command_id,
+                    "uploadId": input.upload_id,
+                    "versionId": stored.version_id,
+                    "checksumSha256": stored.checksum_sha256,
+                    "parts": report.image.parts.len(),
+                    "kernelRelease": summary.kernel_release,
+                    "toolSha256": summary.tool_sha256,
+                    "startedAt": summary.started_at,
+                    "finishedAt": summary.finished_at,
+                    "report": {"location": format!("s3://{}/{report_key}", env.settings().evidence_bucket), "sha256": summary.report.sha256},
+                }),
+            };
+            case_update::update(env.forensic().cases.as_ref(), case_id, |c| {
+                c.add_evidence(evidence.clone())
+            })
+            .await?;
+            tracing::info!(evidence = %id, size = stored.size_bytes, "memory image verified and recorded");
+            Ok(CheckMemoryOutput {
+                done: true,
+                evidence_id: Some(id),
+            })
+        }
+        status => {
+            abort(env, &key, &input.upload_id).await;
+            Err(StepError::new(
+                ErrorName::CommandFailed,
+                format!(
+                    "memory capture of {instance} (command {:?}) ended {status:?} exit {:?}; stderr tail: {}",
+                    input.command_id,
+                    invocation.exit_code,
+                    stderr_tail(&invocation.stderr)
+                ),
+            ))
+        }
+    }
+}
+
+async fn abort(env: &dyn Environment, key: &str, upload_id: &str) {
+    if let Err(err) = env.forensic().evidence.abort_upload(key, upload_id).await {
+        tracing::warn!(upload = %upload_id, cause = %err.cause, "could not abort the memory upload");
+    }
+}
+
+/// Runs the step from JSON.
+pub(crate) async fn run(
+    input: serde_json::Value,
+    env: &dyn Environment,
+) -> Result<serde_json::Value, StepError> {
+    let input: CheckMemoryInput = crate::support::input::parse(STEP.as_str(), input)?;
+    crate::steps::to_json(&check_memory(input, env).await?)
+}

@@ -1,0 +1,438 @@
+//! `investigate-check`: move the investigation along, one stage per poll, and record its outputs.
+//!
+//! Stages, each found-or-created from the world's state so any poll may be retried: the
+//! workstation is running → an evidence volume exists for every recorded snapshot, in the
+//! workstation's AZ, attached → the workstation's agent is online → one analyse-memory command per
+//! memory image and one analyse-disk command for all volumes have been sent → every command
+//! succeeded and its output is verified and recorded as evidence.
+
+use std::collections::BTreeMap;
+
+use custody_core::case::{Case, Evidence, EvidenceKind};
+use custody_core::error::{ErrorName, StepError};
+use custody_core::id::{CaseId, InstanceId, SnapshotId};
+use serde::{Deserialize, Serialize};
+use tracing::Instrument as _;
+
+use crate::capability::Capability;
+use crate::name::StepName;
+use crate::ports::ops::{cases, commands, evidence, workstation};
+use crate::ports::{
+    Bucket, CommandRequest, CommandStatus, Environment, VolumeInfo, WorkstationInfo,
+};
+use crate::steps::check_memory::CheckMemoryOutput;
+use crate::steps::investigate_start::CaseInput;
+use crate::steps::manifest::{self, Get, Manifest};
+use crate::steps::shipped::{self, Shipped};
+use crate::steps::stderr_tail;
+use crate::support::tags::case_tags;
+use crate::support::{case_update, failure, keys};
+
+const STEP: StepName = StepName::InvestigateCheck;
+/// Seconds an analysis command may run.
+const ANALYSIS_TIMEOUT_SECONDS: u32 = 4 * 3600;
+/// Parts presigned for one analysis output.
+const OUTPUT_PARTS: u32 = 200;
+/// Device names evidence volumes are attached at, in order.
+const DEVICES: &[&str] = &[
+    "/dev/sdf", "/dev/sdg", "/dev/sdh", "/dev/sdi", "/dev/sdj", "/dev/sdk", "/dev/sdl", "/dev/sdm",
+    "/dev/sdn", "/dev/sdo", "/dev/sdp",
+];
+
+/// Every port operation investigate-check may call.
+pub const CAPABILITIES: &[&Capability] = &[
+    &cases::LOAD,
+    &cases::SAVE,
+    &workstation::FIND_WORKSTATION,
+    &workstation::FIND_CASE_VOLUMES,
+    &workstation::CREATE_EVIDENCE_VOLUME,
+    &workstation::ATTACH_VOLUME,
+    &commands::AGENT_STATUS,
+    &commands::FIND_COMMAND,
+    &commands::SEND_COMMAND,
+    &commands::INVOCATION,
+    &evidence::GET_OBJECT,
+    &evidence::HEAD_OBJECT,
+    &evidence::PUT_OBJECT,
+    &evidence::BEGIN_UPLOAD,
+    &evidence::COMPLETE_UPLOAD,
+    &evidence::PRESIGN_GET,
+];
+
+/// Output: `done` once every analysis output is recorded.
+pub type InvestigateCheckOutput = CheckMemoryOutput;
+
+/// The analysis documents' stdout: the output they shipped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisSummary {
+    /// The analysis output archive, shipped.
+    pub output: Shipped,
+}
+
+/// One analysis to run.
+struct Analysis {
+    /// `memory-<instance>` or `disk`.
+    name: String,
+    /// `analyse-memory` or `analyse-disk`.
+    document_kind: &'static str,
+    /// The SSM document.
+    document: String,
+    /// Objects to download (the memory image).
+    gets: Vec<Get>,
+    /// Extra manifest values (devices).
+    values: BTreeMap<String, String>,
+}
+
+/// Polls and advances the investigation.
+///
+/// # Idempotency
+/// Volumes carry client tokens from the case and snapshot; commands are found by their comment
+/// (`custody <case> analyse-…`); outputs are recorded under `analysis/<name>` and skipped once
+/// recorded. Every poll may be retried.
+///
+/// # Guardrail
+/// Acts only in the forensic account, on copies: the snapshots (the evidence of record) are never
+/// written; volumes made from them are mounted read-only by the analysis document.
+///
+/// # Errors
+/// `Custody.NotFound` (no workstation: investigate-start did not run), `Custody.CommandFailed`
+/// (an analysis failed, escaped stderr tail), `Custody.EvidenceMismatch`, port errors.
+///
+/// # Caveats
+/// The state machine bounds the polling; this step has no deadline of its own.
+pub async fn investigate_check(
+    input: CaseInput,
+    env: &dyn Environment,
+) -> Result<InvestigateCheckOutput, StepError> {
+    let span = tracing::info_span!("investigate_check", case = %input.case_id);
+    failure::recorded(env, &input.case_id, STEP, body(&input, env))
+        .instrument(span)
+        .await
+}
+
+const NOT_DONE: InvestigateCheckOutput = CheckMemoryOutput {
+    done: false,
+    evidence_id: None,
+};
+
+async fn body(
+    input: &CaseInput,
+    env: &dyn Environment,
+) -> Result<InvestigateCheckOutput, StepError> {
+    let case_id = &input.case_id;
+    let case = case_update::load(env.forensic().cases.as_ref(), case_id).await?;
+    let ws = env.forensic().workstation.clone();
+    let Some(station) = ws.find_workstation(case_id).await? else {
+        return Err(StepError::new(
+            ErrorName::NotFound,
+            format!("case {case_id} has no workstation; investigate-start must run first"),
+        ));
+    };
+    if station.state != "running" {
+        return Ok(NOT_DONE);
+    }
+    let Some(devices) = attach_volumes(env, &case, &station).await? else {
+        return Ok(NOT_DONE);
+    };
+    let agents = env
+        .forensic()
+        .commands
+        .agent_status(std::slice::from_ref(&station.instance_id))
+        .await?;
+    if !agents.iter().any(|a| a.online) {
+        return Ok(NOT_DONE);
+    }
+    let mut all_done = true;
+    for analysis in analyses(env, &case, &devices).await? {
+        if !advance(env, &case, &station.instance_id, &analysis).await? {
+            all_done = false;
+        }
+    }
+    Ok(CheckMemoryOutput {
+        done: all_done,
+        evidence_id: None,
+    })
+}
+
+/// The forensic snapshots recorded as evidence (the last path segment of their ARNs).
+fn case_snapshots(case: &Case) -> Vec<SnapshotId> {
+    case.evidence
+        .iter()
+        .filter(|e| e.kind == EvidenceKind::EbsSnapshot)
+        .filter_map(|e| {
+            e.location
+                .rsplit('/')
+                .next()
+                .and_then(|s| SnapshotId::parse(s).ok())
+        })
+        .collect()
+}
+
+/// Ensures a volume per snapshot exists and is attached; `None` while any is not ready yet.
+async fn attach_volumes(
+    env: &dyn Environment,
+    case: &Case,
+    station: &WorkstationInfo,
+) -> Result<Option<Vec<String>>, StepError> {
+    let ws = env.forensic().workstation.clone();
+    let snapshots = case_snapshots(case);
+    if snapshots.len() > DEVICES.len() {
+        return Err(StepError::new(
+            ErrorName::Unsupported,
+            format!(
+                "{} evidence snapshots, but the workstation attaches at most {}",
+                snapshots.len(),
+                DEVICES.len()
+            ),
+        ));
+    }
+    let volumes = ws.find_case_volumes(&case.id).await?;
+    let mut devices = Vec::new();
+    let mut ready = true;
+    for (snapshot, device) in snapshots.iter().zip(DEVICES) {
+        let found: Option<&VolumeInfo> = volumes
+            .iter()
+            .find(|v| v.snapshot_id.as_ref() == Some(snapshot) && v.state != "deleting");
+        match found {
+            None => {
+                let tags = case_tags(
+                    &case.id,
+                    &[
+                        ("custody:snapshot", snapshot.as_str()),
+                        ("custody:purpose", "evidence-volume"),
+                    ],
+                );
+                ws.create_evidence_volume(
+                    snapshot,
+                    &station.availability_zone,
+                    &format!("{}-{snapshot}", case.id),
+                    &tags,
+                )
+                .await?;
+                ready = false;
+            }
+            Some(v) if v.attached_to.as_ref() == Some(&station.instance_id) => {
+                if v.state != "in-use" {
+                    ready = false;
+                }
+                devices.push(v.device.clone().unwrap_or_else(|| (*device).to_owned()));
+            }
+            Some(v) if v.state == "available" => {
+                ws.attach_volume(&v.volume_id, &station.instance_id, device)
+                    .await?;
+                ready = false;
+            }
+            Some(_) => ready = false,
+        }
+    }
+    Ok(ready.then_some(devices))
+}
+
+/// The analyses this case needs.
+async fn analyses(
+    env: &dyn Environment,
+    case: &Case,
+    devices: &[String],
+) -> Result<Vec<Analysis>, StepError> {
+    let settings = env.settings();
+    let store = env.forensic().evidence.clone();
+    let mut out = Vec::new();
+    for image in case
+        .evidence
+        .iter()
+        .filter(|e| e.kind == EvidenceKind::MemoryImage)
+    {
+        let (Some(sha256), Some(key)) = (
+            image.sha256.clone(),
+            image
+                .location
+                .strip_prefix(&format!("s3://{}/", settings.evidence_bucket)),
+        ) else {
+            continue;
+        };
+        let url = store
+            .presign_get(Bucket::Evidence, key, settings.presigned_url_seconds)
+            .await?;
+        out.push(Analysis {
+            name: format!("memory-{}", image.resource),
+            document_kind: "analyse-memory",
+            document: settings.documents.analyse_memory.clone(),
+            gets: vec![Get {
+                name: "image".to_owned(),
+                sha256,
+                url,
+            }],
+            values: BTreeMap::new(),
+        });
+    }
+    if !devices.is_empty() {
+        let mut values = BTreeMap::new();
+        values.insert("devices".to_owned(), devices.join(":"));
+        out.push(Analysis {
+            name: "disk".to_owned(),
+            document_kind: "analyse-disk",
+            document: settings.documents.analyse_disk.clone(),
+            gets: Vec::new(),
+            values,
+        });
+    }
+    Ok(out)
+}
+
+/// Sends the analysis if needed, then polls it; `true` once its output is recorded.
+async fn advance(
+    env: &dyn Environment,
+    case: &Case,
+    station: &InstanceId,
+    analysis: &Analysis,
+) -> Result<bool, StepError> {
+    let case_id = &case.id;
+    let evidence_id = format!("analysis/{}", analysis.name);
+    if case.evidence.iter().any(|e| e.id == evidence_id) {
+        return Ok(true);
+    }
+    let commands = env.forensic().commands.clone();
+    let store = env.forensic().evidence.clone();
+    let prefix = keys::analysis_prefix(case_id);
+    let manifest_key = format!("{prefix}{}.manifest", analysis.name);
+    let output_key = format!("{prefix}{}.out", analysis.name);
+    let comment = format!(
+        "custody {case_id} {} {}",
+        analysis.document_kind, analysis.name
+    );
+    let Some(command_id) = commands.find_command(station, &comment).await? else {
+        send(
+            env,
+            case_id,
+            station,
+            analysis,
+            &manifest_key,
+            &output_key,
+            comment,
+        )
+        .await?;
+        return Ok(false);
+    };
+    let invocation = commands.invocation(&command_id, station).await?;
+    match invocation.status {
+        CommandStatus::Pending | CommandStatus::InProgress => Ok(false),
+        CommandStatus::Success => {
+            let summary: AnalysisSummary =
+                serde_json::from_str(invocation.stdout.trim()).map_err(|e| {
+                    StepError::invalid_input(format!(
+                        "{} succeeded but its stdout is not the documented JSON: {e}",
+                        analysis.document_kind
+                    ))
+                })?;
+            let manifest = manifest::parse(&store.get_object(&manifest_key).await?)?;
+            let what = format!("{} output {:?}", analysis.document_kind, analysis.name);
+            let stored = shipped::complete_and_verify(
+                store.as_ref(),
+                &output_key,
+                manifest.value("output_upload_id")?,
+                &summary.output,
+                &what,
+            )
+            .await?;
+            let evidence = Evidence {
+                id: evidence_id,
+                kind: EvidenceKind::InvestigationOutput,
+                resource: analysis.name.clone(),
+                location: stored.location.clone(),
+                sha256: Some(summary.output.sha256.clone()),
+                size_bytes: Some(stored.size_bytes),
+                taken_at: env.clock().now(),
+                taken_by: STEP.as_str().to_owned(),
+                method: Some(analysis.document_kind.to_owned()),
+                details: serde_json::json!({"commandId": command_id, "workstation": station, "versionId": stored.version_id}),
+            };
+            case_update::update(env.forensic().cases.as_ref(), case_id, |c| {
+                c.add_evidence(evidence.clone())
+            })
+            .await?;
+            Ok(true)
+        }
+        status => Err(StepError::new(
+            ErrorName::CommandFailed,
+            format!(
+                "{} {:?} on the workstation (command {command_id:?}) ended {status:?} exit {:?}; stderr tail: {}",
+                analysis.document_kind,
+                analysis.name,
+                invocation.exit_code,
+                stderr_tail(&invocation.stderr)
+            ),
+        )),
+    }
+}
+
+async fn send(
+    env: &dyn Environment,
+    case_id: &CaseId,
+    station: &InstanceId,
+    analysis: &Analysis,
+    manifest_key: &str,
+    output_key: &str,
+    comment: String,
+) -> Result<(), StepError> {
+    let settings = env.settings();
+    let store = env.forensic().evidence.clone();
+    let upload = store
+        .begin_upload(
+            output_key,
+            settings.upload_part_size_bytes,
+            OUTPUT_PARTS,
+            settings.presigned_url_seconds,
+        )
+        .await?;
+    let mut values = analysis.values.clone();
+    values.insert("output_upload_id".to_owned(), upload.upload_id.clone());
+    let mut parts = BTreeMap::new();
+    parts.insert("output".to_owned(), upload.part_urls.clone());
+    let manifest = Manifest {
+        document: analysis.document_kind.to_owned(),
+        case_id: case_id.clone(),
+        instance_id: station.clone(),
+        part_size_bytes: upload.part_size_bytes,
+        values,
+        gets: analysis.gets.clone(),
+        parts,
+    };
+    store
+        .put_object(
+            manifest_key,
+            manifest::render(&manifest).as_bytes(),
+            "text/plain",
+        )
+        .await?;
+    let url = store
+        .presign_get(
+            Bucket::Evidence,
+            manifest_key,
+            settings.presigned_url_seconds,
+        )
+        .await?;
+    let mut parameters = BTreeMap::new();
+    parameters.insert("CaseId".to_owned(), case_id.to_string());
+    parameters.insert("InstanceId".to_owned(), station.to_string());
+    parameters.insert("ManifestUrl".to_owned(), url);
+    env.forensic()
+        .commands
+        .send_command(&CommandRequest {
+            document: analysis.document.clone(),
+            instance_id: station.clone(),
+            parameters,
+            comment,
+            timeout_seconds: ANALYSIS_TIMEOUT_SECONDS,
+        })
+        .await?;
+    Ok(())
+}
+
+/// Runs the step from JSON.
+pub(crate) async fn run(
+    input: serde_json::Value,
+    env: &dyn Environment,
+) -> Result<serde_json::Value, StepError> {
+    let input: CaseInput = crate::support::input::parse(STEP.as_str(), input)?;
+    crate::steps::to_json(&investigate_check(input, env).await?)
+}

@@ -1,0 +1,150 @@
+//! `map-pods`: have the host list every container it runs, for the pod-to-PID map.
+//!
+//! The pod-to-PID map is two steps of its own rather than part of the memory capture: the
+//! listing is seconds of work, its document is different, and failing it must not waste a
+//! captured image. It runs after the capture (memory is the more volatile evidence) and before
+//! isolation (isolation does not stop processes, but a responder wants the map taken before any
+//! change). The host lists ALL containers; no pod name from the (attacker-controlled) cluster ever
+//! reaches a command. Matching the case's pods to containers and PIDs happens in Rust, in
+//! `check-pod-map`.
+
+use std::collections::BTreeMap;
+
+use custody_core::error::StepError;
+use custody_core::id::CaseId;
+use tracing::Instrument as _;
+
+use crate::capability::Capability;
+use crate::name::StepName;
+use crate::ports::ops::{cases, commands, evidence};
+use crate::ports::{CommandRequest, Environment};
+use crate::steps::capture_memory::{
+    CaptureMemoryInput, CaptureMemoryOutput, DEADLINE_MARGIN_SECONDS, StartStatus,
+};
+use crate::steps::guard;
+use crate::support::{case_update, failure, keys};
+
+const STEP: StepName = StepName::MapPods;
+
+/// Seconds the listing document may run.
+pub(crate) const MAP_TIMEOUT_SECONDS: u32 = 600;
+
+/// Every port operation map-pods may call.
+pub const CAPABILITIES: &[&Capability] = &[
+    &cases::LOAD,
+    &cases::SAVE,
+    &commands::AGENT_STATUS,
+    &commands::FIND_COMMAND,
+    &commands::SEND_COMMAND,
+    &evidence::PRESIGN_PUT,
+];
+
+/// Input: the case and the node (same shape as capture-memory's).
+pub type MapPodsInput = CaptureMemoryInput;
+/// Output (same shape as capture-memory's; `uploadId` is always null).
+pub type MapPodsOutput = CaptureMemoryOutput;
+
+/// Sends the container-listing document with a presigned PUT for its JSON.
+///
+/// # Idempotency
+/// The command's comment is `custody <case> map-pods`; a retry finds and returns it. The deadline
+/// of a found command is recomputed from now, which only lengthens the wait of a retried step.
+///
+/// # Guardrail
+/// The node must be a memory target of the plan with case pods on it; otherwise
+/// `Custody.Protected` (refused) or `Custody.InvalidInput`.
+///
+/// # Errors
+/// `Custody.Protected`, `Custody.InvalidInput`, port errors.
+///
+/// # Caveats
+/// An agent that is not online skips the map (recorded on the case), like capture-memory.
+pub async fn map_pods(
+    input: MapPodsInput,
+    env: &dyn Environment,
+) -> Result<MapPodsOutput, StepError> {
+    let span = tracing::info_span!("map_pods", case = %input.case_id, instance = %input.target.instance_id);
+    failure::recorded(env, &input.case_id, STEP, body(&input, env))
+        .instrument(span)
+        .await
+}
+
+pub(crate) fn comment(case: &CaseId) -> String {
+    format!("custody {case} map-pods")
+}
+
+async fn body(input: &MapPodsInput, env: &dyn Environment) -> Result<MapPodsOutput, StepError> {
+    let case_id = &input.case_id;
+    let instance = &input.target.instance_id;
+    let case = case_update::load(env.forensic().cases.as_ref(), case_id).await?;
+    guard::memory_target(&case, instance)?;
+    let ports = env
+        .target(&input.target.account, &input.target.region, case_id)
+        .await?;
+    let now = env.clock().now();
+    let deadline = now.plus_seconds(i64::from(MAP_TIMEOUT_SECONDS) + DEADLINE_MARGIN_SECONDS);
+    let comment = comment(case_id);
+    let started = |command_id: String| MapPodsOutput {
+        status: StartStatus::Started,
+        command_id: Some(command_id),
+        upload_id: None,
+        deadline: Some(deadline),
+        reason: None,
+    };
+    if let Some(command_id) = ports.commands.find_command(instance, &comment).await? {
+        return Ok(started(command_id));
+    }
+    let status = ports
+        .commands
+        .agent_status(std::slice::from_ref(instance))
+        .await?;
+    if !status
+        .iter()
+        .any(|s| &s.instance_id == instance && s.online)
+    {
+        let message =
+            format!("pod-to-PID map of {instance} not possible: the SSM agent is not online");
+        case_update::update(env.forensic().cases.as_ref(), case_id, |c| {
+            c.note(STEP.as_str(), "pod-map-not-possible", &message, now);
+            Ok(())
+        })
+        .await?;
+        return Ok(MapPodsOutput {
+            status: StartStatus::Skipped,
+            command_id: None,
+            upload_id: None,
+            deadline: None,
+            reason: Some(message),
+        });
+    }
+    let settings = env.settings();
+    let upload_url = env
+        .forensic()
+        .evidence
+        .presign_put(
+            &keys::container_listing(case_id, instance),
+            settings.presigned_url_seconds,
+        )
+        .await?;
+    let mut parameters = BTreeMap::new();
+    parameters.insert("UploadUrl".to_owned(), upload_url);
+    parameters.insert("CaseId".to_owned(), case_id.to_string());
+    let request = CommandRequest {
+        document: settings.documents.map_pods.clone(),
+        instance_id: instance.clone(),
+        parameters,
+        comment,
+        timeout_seconds: MAP_TIMEOUT_SECONDS,
+    };
+    let command_id = ports.commands.send_command(&request).await?;
+    Ok(started(command_id))
+}
+
+/// Runs the step from JSON.
+pub(crate) async fn run(
+    input: serde_json::Value,
+    env: &dyn Environment,
+) -> Result<serde_json::Value, StepError> {
+    let input: MapPodsInput = crate::support::input::parse(STEP.as_str(), input)?;
+    crate::steps::to_json(&map_pods(input, env).await?)
+}

@@ -1,0 +1,10 @@
+//! Helpers every step shares: input parsing, case updates, failure recording, containment
+//! actions, object keys, tags and checksums.
+
+pub(crate) mod actions;
+pub(crate) mod case_update;
+pub(crate) mod checksum;
+pub(crate) mod failure;
+pub(crate) mod input;
+pub(crate) mod keys;
+pub(crate) mod tags;
