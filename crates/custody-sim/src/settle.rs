@@ -49,6 +49,7 @@ fn apply(st: &mut WorldState, effect: Effect, at: &Timestamp) {
             part_number,
             size_bytes,
             sha256,
+            bytes,
         } => {
             if let Some(up) = st
                 .runtime
@@ -63,6 +64,7 @@ fn apply(st: &mut WorldState, effect: Effect, at: &Timestamp) {
                         size_bytes,
                         sha256,
                         etag,
+                        bytes,
                     },
                 );
             }

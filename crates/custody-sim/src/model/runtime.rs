@@ -121,6 +121,9 @@ pub enum Effect {
         size_bytes: u64,
         /// Hex SHA-256 of the part.
         sha256: String,
+        /// The part's bytes, for real outputs (reports, pod maps); `None` for synthetic images.
+        #[serde(default, with = "crate::model::b64_opt")]
+        bytes: Option<Vec<u8>>,
     },
     /// A whole object PUT to a presigned URL.
     #[serde(rename_all = "camelCase")]
@@ -203,6 +206,9 @@ pub struct UploadedPartRecord {
     pub sha256: String,
     /// ETag S3 returned.
     pub etag: String,
+    /// The bytes, when the part has real content.
+    #[serde(default, with = "crate::model::b64_opt")]
+    pub bytes: Option<Vec<u8>>,
 }
 
 /// An SNS message.

@@ -1,14 +1,19 @@
-//! The simulated SSM documents: what each custody document "does" on a host, computed when the
-//! command is sent and applied to the world when it finishes (see `COMMANDS.md`).
+//! The simulated SSM documents: what each custody document (ssm-documents/) "does" on a host,
+//! computed when the command is sent and applied to the world when it finishes (see
+//! `COMMANDS.md`).
 //!
-//! Nothing here allocates an image: a memory capture is modelled as the parts a host would PUT,
-//! each with a size and a deterministic SHA-256, and a whole-image digest derived from them.
+//! The contract is the real documents': parameters `CaseId`, `InstanceId`, `ManifestUrl` (and
+//! `VolumeIds` for disk analysis); a plain-text manifest (`custody-manifest 1`, `key=value`,
+//! `get NAME SHA256 URL`, `part NAME N URL`); each output shipped as multipart parts to the
+//! manifest's part URLs; one JSON object on stdout. Nothing here allocates an image: a memory
+//! capture is modelled as the parts a host would PUT, each with a size and a deterministic
+//! SHA-256.
 
 use std::collections::BTreeMap;
 
 use custody_core::id::Timestamp;
 use custody_steps::ports::{CommandStatus, DocumentSettings};
-use serde_json::json;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::model::{
@@ -34,12 +39,22 @@ pub(crate) enum DocumentKind {
     AnalyseDisk,
 }
 
+impl DocumentKind {
+    /// The manifest's `document=` value and the stdout `document` name.
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Self::CaptureMemory => ("capture-memory", "custody-capture-memory"),
+            Self::MapPods => ("map-pods", "custody-map-pods"),
+            Self::CollectHost => ("collect-host", "custody-collect-host"),
+            Self::AnalyseMemory => ("analyse-memory", "custody-analyse-memory"),
+            Self::AnalyseDisk => ("analyse-disk", "custody-analyse-disk"),
+        }
+    }
+}
+
 /// Recognises a document by name or by an ARN ending in `document/<name>`.
 pub(crate) fn kind_of(docs: &DocumentSettings, requested: &str) -> Option<DocumentKind> {
-    let name = |configured: &str| {
-        let short = |s: &str| s.rsplit_once("document/").map_or(s, |(_, n)| n).to_string();
-        short(configured) == short(requested)
-    };
+    let short = |s: &str| s.rsplit_once("document/").map_or(s, |(_, n)| n).to_string();
     [
         (&docs.capture_memory, DocumentKind::CaptureMemory),
         (&docs.map_pods, DocumentKind::MapPods),
@@ -48,7 +63,7 @@ pub(crate) fn kind_of(docs: &DocumentSettings, requested: &str) -> Option<Docume
         (&docs.analyse_disk, DocumentKind::AnalyseDisk),
     ]
     .into_iter()
-    .find(|(configured, _)| name(configured))
+    .find(|(configured, _)| short(configured) == short(requested))
     .map(|(_, k)| k)
 }
 
@@ -69,25 +84,27 @@ pub(crate) struct Outcome {
     pub effects: Vec<Effect>,
 }
 
-fn failed(seconds: f64, exit_code: i32, stderr: impl Into<String>) -> Outcome {
+/// A failed run: `custody: <reason>` on stderr, like the real scripts.
+fn failed(seconds: f64, exit_code: i32, reason: impl Into<String>) -> Outcome {
     Outcome {
         seconds,
         status: CommandStatus::Failed,
         exit_code,
         stdout: String::new(),
-        stderr: stderr.into(),
+        stderr: format!("custody: {}\n", reason.into()),
         effects: Vec::new(),
     }
 }
 
-fn succeeded(seconds: f64, stdout: serde_json::Value, effects: Vec<Effect>) -> Outcome {
+/// The failure a `commandFails` knob imposes.
+pub(crate) fn knob_failure(exit_code: i32, stderr: String, seconds: f64) -> Outcome {
     Outcome {
         seconds,
-        status: CommandStatus::Success,
-        exit_code: 0,
-        stdout: stdout.to_string(),
-        stderr: String::new(),
-        effects,
+        status: CommandStatus::Failed,
+        exit_code,
+        stdout: String::new(),
+        stderr,
+        effects: Vec::new(),
     }
 }
 
@@ -107,271 +124,366 @@ pub(crate) struct RunContext<'a> {
     pub starts_at: Timestamp,
 }
 
-impl RunContext<'_> {
-    /// Every `sim://` URL among the parameters, by parameter name.
-    fn urls(&self, method: &str) -> Vec<(String, Presigned)> {
-        self.parameters
-            .iter()
-            .filter_map(|(k, v)| parse_presigned(v).map(|p| (k.clone(), p)))
-            .filter(|(_, p)| p.method == method)
-            .collect()
+/// A parsed capture manifest (format of ssm-documents' `load_manifest`).
+#[derive(Debug, Default)]
+struct Manifest {
+    values: BTreeMap<String, String>,
+    gets: BTreeMap<String, (String, String)>,
+    parts: BTreeMap<(String, u32), String>,
+    part_size: u64,
+}
+
+fn parse_manifest(text: &str) -> Result<Manifest, String> {
+    let mut lines = text.lines();
+    if lines.next() != Some("custody-manifest 1") {
+        return Err("manifest does not start with 'custody-manifest 1'".into());
+    }
+    let mut m = Manifest::default();
+    for (i, line) in lines.enumerate() {
+        let n = i + 2;
+        let fields: Vec<&str> = line.split(' ').collect();
+        match fields.as_slice() {
+            [""] => {}
+            [first, ..] if first.starts_with('#') => {}
+            ["get", name, sha, url] => {
+                m.gets.insert(
+                    (*name).to_string(),
+                    ((*sha).to_string(), (*url).to_string()),
+                );
+            }
+            ["part", name, num, url] => {
+                let num: u32 = num
+                    .parse()
+                    .map_err(|_| format!("manifest line {n}: malformed part line"))?;
+                if num == 0 || num > 10_000 {
+                    return Err(format!("manifest line {n}: S3 allows parts 1..=10000"));
+                }
+                m.parts
+                    .insert(((*name).to_string(), num), (*url).to_string());
+            }
+            [kv] if kv.contains('=') => {
+                let (k, v) = kv.split_once('=').unwrap_or_default();
+                m.values.insert(k.to_string(), v.to_string());
+            }
+            _ => return Err(format!("manifest line {n}: unknown line kind")),
+        }
+    }
+    m.part_size = m
+        .values
+        .get("part_size")
+        .and_then(|v| v.parse().ok())
+        .ok_or("manifest has no valid part_size")?;
+    if !(5 * 1024 * 1024..=GIB).contains(&m.part_size) {
+        return Err(
+            "part_size must be between 5 MiB (the S3 minimum) and 1 GiB (one part is held in RAM)"
+                .into(),
+        );
+    }
+    Ok(m)
+}
+
+fn hex_sha(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A host running one document: the manifest loaded, outputs shipped part by part.
+struct Host<'r, 'a> {
+    rc: &'r RunContext<'a>,
+    kind: DocumentKind,
+    manifest: Manifest,
+    case_id: String,
+    effects: Vec<Effect>,
+}
+
+impl<'r, 'a> Host<'r, 'a> {
+    /// Checks the parameters and loads the manifest, as `load_manifest` does.
+    fn start(rc: &'r RunContext<'a>, kind: DocumentKind) -> Result<Self, Outcome> {
+        let param = |name: &str| rc.parameters.get(name).cloned();
+        let case_id =
+            param("CaseId").ok_or_else(|| failed(0.5, 2, "parameter CaseId is missing"))?;
+        let instance_id =
+            param("InstanceId").ok_or_else(|| failed(0.5, 2, "parameter InstanceId is missing"))?;
+        let url = param("ManifestUrl")
+            .ok_or_else(|| failed(0.5, 2, "parameter ManifestUrl is missing"))?;
+        let p = parse_presigned(&url)
+            .filter(|p| p.method == "GET")
+            .ok_or_else(|| failed(0.5, 2, "parameter ManifestUrl is malformed"))?;
+        let text = fetch(rc, &p, &rc.starts_at)
+            .map_err(|e| failed(1.0, 1, format!("manifest download failed ({e})")))?;
+        let manifest =
+            parse_manifest(&String::from_utf8_lossy(&text)).map_err(|e| failed(1.0, 1, e))?;
+        let (doc, _) = kind.names();
+        if manifest.values.get("document").map(String::as_str) != Some(doc) {
+            return Err(failed(1.0, 1, "manifest was made for another document"));
+        }
+        if manifest.values.get("case_id") != Some(&case_id) {
+            return Err(failed(1.0, 1, "manifest was made for another case"));
+        }
+        if manifest.values.get("instance_id") != Some(&instance_id)
+            || instance_id != rc.instance.id.as_str()
+        {
+            return Err(failed(1.0, 1, "manifest was made for another instance"));
+        }
+        Ok(Host {
+            rc,
+            kind,
+            manifest,
+            case_id,
+            effects: Vec::new(),
+        })
     }
 
-    /// Fetches a presigned GET at `at` like curl would: the bytes, or curl's error line.
-    fn fetch(&self, p: &Presigned, at: &Timestamp) -> Result<Vec<u8>, String> {
-        if millis(at) > p.expires_ms {
-            return Err(format!(
-                "curl: (22) The requested URL returned error: 403 (expired URL for {:?})",
-                p.key
+    fn require_outputs(&self, names: &[&str]) -> Result<(), Outcome> {
+        match names
+            .iter()
+            .find(|n| !self.manifest.parts.contains_key(&((**n).to_string(), 1)))
+        {
+            Some(n) => Err(failed(
+                1.0,
+                1,
+                format!("the manifest has no part for output {n}"),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Fetches a named object of the manifest and checks its SHA-256.
+    fn get(&self, name: &str) -> Result<(Presigned, u64), Outcome> {
+        let (sha, url) =
+            self.manifest.gets.get(name).ok_or_else(|| {
+                failed(1.0, 1, format!("the manifest has no object named {name:?}"))
+            })?;
+        let p = parse_presigned(url)
+            .ok_or_else(|| failed(1.0, 1, "a URL in the manifest is malformed"))?;
+        if millis(&self.rc.starts_at) > p.expires_ms {
+            return Err(failed(
+                1.0,
+                1,
+                format!("download of {name:?} failed (HTTP 403: URL expired)"),
             ));
         }
-        match s3::head(self.st, &p.bucket, &p.key) {
-            Some(v) => Ok(v.bytes.clone().unwrap_or_default()),
-            None => Err(format!(
-                "curl: (22) The requested URL returned error: 404 ({:?})",
-                p.key
-            )),
+        let v = s3::head(self.rc.st, &p.bucket, &p.key)
+            .ok_or_else(|| failed(1.0, 1, format!("download of {name:?} failed (HTTP 404)")))?;
+        if v.sha256.as_deref().is_some_and(|got| got != sha) {
+            return Err(failed(
+                1.0,
+                1,
+                format!(
+                    "{name:?} has SHA-256 {}, the manifest says {sha}",
+                    v.sha256.as_deref().unwrap_or("?")
+                ),
+            ));
         }
+        Ok((p, v.size_bytes))
     }
 
-    fn exists(&self, p: &Presigned, at: &Timestamp) -> bool {
-        millis(at) <= p.expires_ms && s3::head(self.st, &p.bucket, &p.key).is_some()
+    /// Ships an output of `size` bytes (real `bytes`, or a synthetic stream when `None`) to the
+    /// manifest's part URLs for `name`, finishing at `at`; returns the `shipped_json` value.
+    fn ship(
+        &mut self,
+        name: &str,
+        bytes: Option<&[u8]>,
+        size: u64,
+        at: &Timestamp,
+    ) -> Result<Value, Outcome> {
+        let part_size = self.manifest.part_size;
+        let count = size.div_ceil(part_size).max(1);
+        let seed = format!(
+            "custody-sim {name} {} {}",
+            self.rc.instance.id, self.rc.command_id
+        );
+        let mut whole = Sha256::new();
+        let mut parts = Vec::new();
+        for n in 1..=u32::try_from(count).unwrap_or(u32::MAX) {
+            let offset = u64::from(n - 1) * part_size;
+            let len = (size - offset).min(part_size);
+            let url = self
+                .manifest
+                .parts
+                .get(&(name.to_string(), n))
+                .ok_or_else(|| {
+                    failed(
+                        1.0,
+                        1,
+                        format!("output {name} needs part {n}; the manifest has none"),
+                    )
+                })?;
+            let p = parse_presigned(url)
+                .filter(|p| p.method == "PUT")
+                .ok_or_else(|| failed(1.0, 1, "a URL in the manifest is malformed"))?;
+            let upload_id = p
+                .upload_id
+                .clone()
+                .ok_or_else(|| failed(1.0, 1, "a part URL is not a multipart part URL"))?;
+            if millis(at) > p.expires_ms {
+                return Err(failed(
+                    1.0,
+                    1,
+                    format!("upload of {name} part {n} failed (HTTP 403: URL expired)"),
+                ));
+            }
+            if !self
+                .rc
+                .st
+                .runtime
+                .uploads
+                .iter()
+                .any(|u| u.upload_id == upload_id && u.state == UploadState::Open)
+            {
+                return Err(failed(
+                    1.0,
+                    1,
+                    format!("upload of {name} part {n} failed (HTTP 404: NoSuchUpload)"),
+                ));
+            }
+            let chunk = bytes.map(|b| {
+                let start = usize::try_from(offset).unwrap_or(usize::MAX).min(b.len());
+                let end = usize::try_from(offset + len)
+                    .unwrap_or(usize::MAX)
+                    .min(b.len());
+                b.get(start..end).unwrap_or_default().to_vec()
+            });
+            let sha = match &chunk {
+                Some(c) => hex_sha(c),
+                None => hex_sha(format!("{seed} part {n} size {len}").as_bytes()),
+            };
+            match &chunk {
+                Some(c) => whole.update(c),
+                None => whole.update(sha.as_bytes()),
+            }
+            let etag = format!("\"{}\"", &sha[..32]);
+            parts.push(json!({"part": n, "bytes": len, "etag": etag, "sha256": sha}));
+            self.effects.push(Effect::UploadPart {
+                upload_id,
+                part_number: n,
+                size_bytes: len,
+                sha256: sha,
+                bytes: chunk,
+            });
+        }
+        Ok(json!({"bytes": size, "sha256": hex::encode(whole.finalize()), "parts": parts}))
+    }
+
+    /// The stdout/report header every document prints.
+    fn header(&self) -> serde_json::Map<String, Value> {
+        let (_, document) = self.kind.names();
+        let mut m = serde_json::Map::new();
+        m.insert("document".into(), json!(document));
+        m.insert("format".into(), json!(1));
+        m.insert("case_id".into(), json!(self.case_id));
+        m.insert("instance_id".into(), json!(self.rc.instance.id.as_str()));
+        m
+    }
+
+    fn done(self, seconds: f64, stdout: serde_json::Map<String, Value>) -> Outcome {
+        Outcome {
+            seconds,
+            status: CommandStatus::Success,
+            exit_code: 0,
+            stdout: format!("{}\n", Value::Object(stdout)),
+            stderr: String::new(),
+            effects: self.effects,
+        }
+    }
+}
+
+fn fetch(rc: &RunContext<'_>, p: &Presigned, at: &Timestamp) -> Result<Vec<u8>, String> {
+    if millis(at) > p.expires_ms {
+        return Err("HTTP 403: URL expired".into());
+    }
+    match s3::head(rc.st, &p.bucket, &p.key) {
+        Some(v) => Ok(v.bytes.clone().unwrap_or_default()),
+        None => Err("HTTP 404".into()),
     }
 }
 
 /// Runs a document (by kind) on its host, as of dispatch.
 pub(crate) fn run(kind: DocumentKind, rc: &RunContext<'_>) -> Outcome {
-    match kind {
-        DocumentKind::CaptureMemory => capture_memory(rc),
-        DocumentKind::MapPods => map_pods(rc),
-        DocumentKind::CollectHost => collect_host(rc),
-        DocumentKind::AnalyseMemory => analyse(rc, true),
-        DocumentKind::AnalyseDisk => analyse(rc, false),
-    }
+    let host = match Host::start(rc, kind) {
+        Ok(h) => h,
+        Err(o) => return o,
+    };
+    let result = match kind {
+        DocumentKind::CaptureMemory => capture_memory(host),
+        DocumentKind::MapPods => map_pods(host),
+        DocumentKind::CollectHost => collect_host(host),
+        DocumentKind::AnalyseMemory => analyse_memory(host),
+        DocumentKind::AnalyseDisk => analyse_disk(host),
+    };
+    result.unwrap_or_else(|o| o)
 }
 
-/// The manifest a capture reads: `key=value` lines and `part N URL` lines.
-#[derive(Debug, Default)]
-struct Manifest {
-    values: BTreeMap<String, String>,
-    parts: BTreeMap<u32, String>,
-}
-
-fn parse_manifest(text: &str) -> Result<Manifest, String> {
-    let mut m = Manifest::default();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix("part ") {
-            let (n, url) = rest
-                .split_once(' ')
-                .ok_or_else(|| format!("manifest line {}: expected `part N URL`", i + 1))?;
-            let n: u32 = n
-                .parse()
-                .map_err(|_| format!("manifest line {}: bad part number", i + 1))?;
-            m.parts.insert(n, url.trim().to_string());
-        } else if let Some((k, v)) = line.split_once('=') {
-            m.values.insert(k.trim().to_string(), v.trim().to_string());
-        } else {
-            return Err(format!(
-                "manifest line {}: not `key=value` or `part N URL`",
-                i + 1
+fn capture_memory(mut host: Host<'_, '_>) -> Result<Outcome, Outcome> {
+    let rc = host.rc;
+    let inst = rc.instance;
+    host.require_outputs(&["report"])?;
+    let lime_name = format!("lime:{}", inst.kernel_release);
+    let (method, tool) = if host.manifest.gets.contains_key(&lime_name) {
+        let (p, _) = host.get(&lime_name)?;
+        if p.key != lime_module_key(&inst.kernel_release) {
+            return Err(failed(
+                2.0,
+                1,
+                "insmod of the LiME module failed before LiME listened",
             ));
         }
-    }
-    Ok(m)
-}
-
-fn hex_sha(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-fn capture_memory(rc: &RunContext<'_>) -> Outcome {
-    let inst = rc.instance;
-    let lat = &rc.st.latency;
-    let Some((_, manifest_url)) = rc.urls("GET").into_iter().next() else {
-        return failed(1.0, 2, "custody-capture-memory: no manifest URL parameter");
-    };
-    let text = match rc.fetch(&manifest_url, &rc.starts_at) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) => return failed(1.0, 22, e),
-    };
-    let manifest = match parse_manifest(&text) {
-        Ok(m) => m,
-        Err(e) => return failed(1.0, 2, format!("custody-capture-memory: {e}")),
-    };
-    let tool = |needle: &str| {
-        manifest
-            .values
-            .iter()
-            .filter(|(k, _)| k.to_ascii_lowercase().contains(needle))
-            .find_map(|(_, v)| parse_presigned(v))
-    };
-    let lime_ok = tool("lime").is_some_and(|p| {
-        p.key == lime_module_key(&inst.kernel_release) && rc.exists(&p, &rc.starts_at)
-    });
-    let avml_ok = tool("avml").is_some_and(|p| p.key == AVML_KEY && rc.exists(&p, &rc.starts_at));
-    let method = if lime_ok {
-        "lime"
-    } else if avml_ok {
-        "avml"
+        ("lime", lime_name)
+    } else if host.manifest.gets.contains_key("avml") {
+        let (p, _) = host.get("avml")?;
+        if p.key != AVML_KEY {
+            return Err(failed(
+                2.0,
+                1,
+                "the memory stream does not start with a LiME header",
+            ));
+        }
+        ("avml", "avml".to_string())
     } else {
-        return failed(
-            3.0,
-            3,
+        return Err(failed(
+            1.0,
+            1,
             format!(
-                "custody-capture-memory: no LiME module for kernel {:?} and no AVML binary could be fetched",
+                "no LiME module for kernel {:?} and no AVML in the manifest",
                 inst.kernel_release
             ),
-        );
+        ));
     };
-    let image_bytes = inst.memory_gib * GIB;
+    let tool_sha = host
+        .manifest
+        .gets
+        .get(&tool)
+        .map(|(s, _)| s.clone())
+        .unwrap_or_default();
+    let lat = &rc.st.latency;
     let seconds = lat.memory_capture(inst.memory_gib).as_secs_f64() - lat.command_dispatch_seconds;
     let finishes = plus(&rc.starts_at, seconds);
-    let part_size = manifest
-        .values
-        .iter()
-        .find(|(k, _)| {
-            k.to_ascii_lowercase()
-                .replace(['_', '-'], "")
-                .contains("partsize")
-        })
-        .and_then(|(_, v)| v.parse::<u64>().ok())
-        .or_else(|| {
-            rc.parameters
-                .iter()
-                .find(|(k, _)| k.to_ascii_lowercase().contains("partsize"))
-                .and_then(|(_, v)| v.parse().ok())
-        });
-    let Some(part_size) = part_size.filter(|s| *s > 0) else {
-        return failed(
-            1.0,
-            2,
-            "custody-capture-memory: no part size in the manifest or parameters",
-        );
-    };
-    let needed = image_bytes.div_ceil(part_size);
-    if needed > manifest.parts.len() as u64 {
-        return failed(
-            seconds,
-            4,
-            format!(
-                "custody-capture-memory: the image needs {needed} parts of {part_size} bytes; the manifest has {}",
-                manifest.parts.len()
-            ),
-        );
-    }
-    let seed = format!("custody-sim memory image {} {}", inst.id, rc.command_id);
-    let mut effects = Vec::new();
-    let mut parts = Vec::new();
-    let mut whole = Sha256::new();
-    whole.update(seed.as_bytes());
-    let mut remaining = image_bytes;
-    for n in 1..=u32::try_from(needed).unwrap_or(u32::MAX) {
-        let size = remaining.min(part_size);
-        remaining -= size;
-        let Some(url) = manifest.parts.get(&n).and_then(|u| parse_presigned(u)) else {
-            return failed(
-                seconds,
-                4,
-                format!("custody-capture-memory: part {n} has no usable URL"),
-            );
-        };
-        let Some(upload_id) = url.upload_id.clone().filter(|_| url.method == "PUT") else {
-            return failed(
-                seconds,
-                4,
-                format!("custody-capture-memory: part {n} URL is not a multipart PUT"),
-            );
-        };
-        if millis(&finishes) > url.expires_ms {
-            return failed(
-                seconds,
-                22,
-                format!("curl: (22) The requested URL returned error: 403 (part {n}: URL expired)"),
-            );
-        }
-        if !rc
-            .st
-            .runtime
-            .uploads
-            .iter()
-            .any(|u| u.upload_id == upload_id && u.state == UploadState::Open)
-        {
-            return failed(
-                seconds,
-                22,
-                format!(
-                    "curl: (22) The requested URL returned error: 404 (part {n}: NoSuchUpload)"
-                ),
-            );
-        }
-        let sha = hex_sha(&format!("{seed} part {n} size {size}"));
-        whole.update(sha.as_bytes());
-        parts.push(json!({
-            "partNumber": n,
-            "etag": format!("\"{}\"", &sha[..32]),
-            "sha256": sha,
-            "sizeBytes": size,
-        }));
-        effects.push(Effect::UploadPart {
-            upload_id,
-            part_number: n,
-            size_bytes: size,
-            sha256: sha,
-        });
-    }
-    let summary = json!({
-        "method": method,
-        "kernelRelease": inst.kernel_release,
-        "imageBytes": image_bytes,
-        "sha256": hex::encode(whole.finalize()),
-        "startedAt": rc.starts_at.to_string(),
-        "finishedAt": finishes.to_string(),
-    });
-    // SSM keeps 24,000 characters of stdout: a large image's part list does not fit. When the
-    // manifest gives a PUT URL for it, the host uploads the part list there and prints a summary.
-    let parts_url = manifest
-        .values
-        .iter()
-        .filter(|(k, _)| k.to_ascii_lowercase().contains("parts"))
-        .filter_map(|(_, v)| parse_presigned(v))
-        .find(|p| p.method == "PUT" && p.upload_id.is_none());
-    let mut stdout = summary;
-    match parts_url {
-        Some(p) => {
-            let mut listing = stdout.clone();
-            listing["parts"] = serde_json::Value::Array(parts);
-            effects.push(put(
-                &p,
-                listing.to_string().into_bytes(),
-                "application/json",
-            ));
-            stdout["partsKey"] = json!(p.key);
-        }
-        None => stdout["parts"] = serde_json::Value::Array(parts),
-    }
-    succeeded(seconds, stdout, effects)
-}
-
-/// A PUT target for a document's single output (the first presigned PUT among the parameters).
-fn output_url(rc: &RunContext<'_>, document: &str) -> Result<Presigned, Outcome> {
-    rc.urls("PUT")
-        .into_iter()
-        .map(|(_, p)| p)
-        .find(|p| p.upload_id.is_none())
-        .ok_or_else(|| failed(1.0, 2, format!("{document}: no output URL parameter")))
-}
-
-fn put(p: &Presigned, bytes: Vec<u8>, content_type: &str) -> Effect {
-    Effect::PutObject {
-        bucket: p.bucket.clone(),
-        key: p.key.clone(),
-        bytes,
-        content_type: content_type.into(),
-    }
+    let image_bytes = inst.memory_gib * GIB;
+    let image = host.ship("image", None, image_bytes, &finishes)?;
+    let mut summary = host.header();
+    summary.insert("method".into(), json!(method));
+    summary.insert("kernel_release".into(), json!(inst.kernel_release));
+    summary.insert("tool_sha256".into(), json!(tool_sha));
+    summary.insert("part_size".into(), json!(host.manifest.part_size));
+    summary.insert("started_at".into(), json!(rc.starts_at.to_string()));
+    summary.insert("finished_at".into(), json!(finishes.to_string()));
+    summary.insert("tool_fetch_ms".into(), json!(800));
+    summary.insert("stream_ms".into(), json!((seconds * 1000.0) as u64));
+    let mut report = summary.clone();
+    report.insert("image".into(), image.clone());
+    let report_bytes = format!("{}\n", Value::Object(report)).into_bytes();
+    let shipped = host.ship(
+        "report",
+        Some(&report_bytes),
+        report_bytes.len() as u64,
+        &finishes,
+    )?;
+    let part_count = image["parts"].as_array().map_or(0, Vec::len);
+    summary.insert(
+        "image".into(),
+        json!({"bytes": image_bytes, "sha256": image["sha256"], "part_count": part_count}),
+    );
+    summary.insert("report".into(), shipped);
+    Ok(host.done(seconds, summary))
 }
 
 fn pods_on<'a>(rc: &RunContext<'a>) -> Vec<(&'a crate::model::EksCluster, &'a crate::model::Pod)> {
@@ -392,182 +504,167 @@ fn pods_on<'a>(rc: &RunContext<'a>) -> Vec<(&'a crate::model::EksCluster, &'a cr
         .collect()
 }
 
-fn map_pods(rc: &RunContext<'_>) -> Outcome {
-    let url = match output_url(rc, "custody-map-pods") {
-        Ok(u) => u,
-        Err(o) => return o,
-    };
+fn map_pods(mut host: Host<'_, '_>) -> Result<Outcome, Outcome> {
+    let rc = host.rc;
+    host.require_outputs(&["podmap"])?;
     let seconds = rc.st.latency.map_pods_seconds;
-    if millis(&plus(&rc.starts_at, seconds)) > url.expires_ms {
-        return failed(
-            seconds,
-            22,
-            "curl: (22) The requested URL returned error: 403 (expired output URL)",
-        );
-    }
-    let hostname = pods_on(rc)
+    let finishes = plus(&rc.starts_at, seconds);
+    let pods = pods_on(rc);
+    let hostname = pods
         .first()
-        .and_then(|(c, p)| c.nodes.iter().find(|n| n.name == p.node))
-        .map(|n| n.name.to_string())
-        .unwrap_or_else(|| rc.instance.id.to_string());
-    let containers: Vec<serde_json::Value> = pods_on(rc)
-        .into_iter()
-        .flat_map(|(_, pod)| {
-            pod.containers.iter().map(move |c| {
-                json!({
-                    "id": c.id.as_str(),
-                    "podSandboxId": hex_sha(&format!("sandbox {}", pod.uid)),
-                    "metadata": { "name": c.name, "attempt": 0 },
-                    "image": { "image": c.image },
-                    "state": "CONTAINER_RUNNING",
-                    "labels": {
-                        "io.kubernetes.container.name": c.name,
-                        "io.kubernetes.pod.name": pod.name.as_str(),
-                        "io.kubernetes.pod.namespace": pod.namespace.as_str(),
-                        "io.kubernetes.pod.uid": pod.uid,
-                    },
-                    "info": { "pid": c.host_pid },
-                })
+        .and_then(|(c, _)| {
+            c.nodes.iter().find(|n| {
+                crate::validate::provider_instance(&n.provider_id)
+                    .is_some_and(|i| i == rc.instance.id)
             })
         })
-        .collect();
+        .map_or_else(|| rc.instance.id.to_string(), |n| n.name.to_string());
+    let mut ps = Vec::new();
+    let mut containers = Vec::new();
+    for (_, pod) in &pods {
+        let sandbox = hex_sha(format!("sandbox {}", pod.uid).as_bytes());
+        for c in &pod.containers {
+            let labels = json!({
+                "io.kubernetes.container.name": c.name,
+                "io.kubernetes.pod.name": pod.name.as_str(),
+                "io.kubernetes.pod.namespace": pod.namespace.as_str(),
+                "io.kubernetes.pod.uid": pod.uid,
+            });
+            ps.push(json!({
+                "id": c.id.as_str(), "podSandboxId": sandbox,
+                "metadata": {"name": c.name, "attempt": 0}, "image": {"image": c.image},
+                "imageRef": c.image, "state": "CONTAINER_RUNNING", "labels": labels,
+            }));
+            containers.push(json!({
+                "id": c.id.as_str(), "pid": c.host_pid, "uts_hostname": pod.name.as_str(), "error": null,
+                "inspect": {
+                    "status": {"id": c.id.as_str(), "metadata": {"name": c.name}, "state": "CONTAINER_RUNNING",
+                               "labels": labels, "image": {"image": c.image}},
+                    "info": {"pid": c.host_pid, "sandboxID": sandbox},
+                },
+            }));
+        }
+    }
     let count = containers.len();
-    let doc = json!({
-        "schema": "custody.map-pods/v1",
-        "instanceId": rc.instance.id.as_str(),
-        "hostname": hostname,
-        "collectedAt": rc.starts_at.to_string(),
-        "containers": containers,
-    });
-    let bytes = doc.to_string().into_bytes();
-    let stdout = json!({
-        "containers": count,
-        "key": url.key,
-        "sizeBytes": bytes.len(),
-        "sha256": hex::encode(Sha256::digest(&bytes)),
-    });
-    succeeded(seconds, stdout, vec![put(&url, bytes, "application/json")])
+    let mut podmap = host.header();
+    podmap.insert("node_hostname".into(), json!(hostname));
+    podmap.insert("collected_at".into(), json!(rc.starts_at.to_string()));
+    podmap.insert("crictl_ps".into(), json!({"containers": ps}));
+    podmap.insert("containers".into(), Value::Array(containers));
+    let bytes = format!("{}\n", Value::Object(podmap)).into_bytes();
+    let shipped = host.ship("podmap", Some(&bytes), bytes.len() as u64, &finishes)?;
+    let mut out = host.header();
+    out.insert("collected_at".into(), json!(rc.starts_at.to_string()));
+    out.insert("finished_at".into(), json!(finishes.to_string()));
+    out.insert("containers".into(), json!(count));
+    out.insert("unresolved".into(), json!(0));
+    out.insert("podmap".into(), shipped);
+    Ok(host.done(seconds, out))
 }
 
-fn collect_host(rc: &RunContext<'_>) -> Outcome {
-    let url = match output_url(rc, "custody-collect-host") {
-        Ok(u) => u,
-        Err(o) => return o,
-    };
+fn collect_host(mut host: Host<'_, '_>) -> Result<Outcome, Outcome> {
+    let rc = host.rc;
+    host.require_outputs(&["hoststate"])?;
     let seconds = rc.st.latency.collect_host_seconds;
-    let processes: Vec<serde_json::Value> = pods_on(rc)
+    let finishes = plus(&rc.starts_at, seconds);
+    let processes: Vec<Value> = pods_on(rc)
         .into_iter()
         .flat_map(|(_, p)| {
             p.containers
                 .iter()
-                .map(|c| json!({"pid": c.host_pid, "comm": c.name, "containerId": c.id.as_str()}))
+                .map(|c| json!({"pid": c.host_pid, "comm": c.name}))
         })
         .collect();
-    let doc = json!({
-        "schema": "custody.collect-host/v1",
-        "instanceId": rc.instance.id.as_str(),
-        "kernelRelease": rc.instance.kernel_release,
-        "collectedAt": rc.starts_at.to_string(),
-        "processes": processes,
-        "connections": [],
-        "users": [],
-    });
-    let bytes = doc.to_string().into_bytes();
-    let stdout = json!({"key": url.key, "sizeBytes": bytes.len(), "sha256": hex::encode(Sha256::digest(&bytes))});
-    succeeded(seconds, stdout, vec![put(&url, bytes, "application/json")])
+    let state = json!({"kernel_release": rc.instance.kernel_release, "processes": processes, "sockets": [], "users": []});
+    let bytes = format!("{state}\n").into_bytes();
+    let shipped = host.ship("hoststate", Some(&bytes), bytes.len() as u64, &finishes)?;
+    let mut out = host.header();
+    out.insert("started_at".into(), json!(rc.starts_at.to_string()));
+    out.insert("finished_at".into(), json!(finishes.to_string()));
+    out.insert("sections".into(), json!(["processes", "sockets", "users"]));
+    out.insert("hoststate".into(), shipped);
+    Ok(host.done(seconds, out))
 }
 
-fn analyse(rc: &RunContext<'_>, memory: bool) -> Outcome {
-    let name = if memory {
-        "custody-analyse-memory"
-    } else {
-        "custody-analyse-disk"
-    };
-    let lat = &rc.st.latency;
-    // Inputs: every presigned GET must resolve (curl would fail otherwise).
-    let mut input_gib = 0u64;
-    for (_, p) in rc.urls("GET") {
-        if !rc.exists(&p, &rc.starts_at) {
-            return failed(
-                1.0,
-                22,
-                format!(
-                    "curl: (22) The requested URL returned error: 404 ({:?})",
-                    p.key
-                ),
-            );
-        }
-        if let Some(v) = s3::head(rc.st, &p.bucket, &p.key) {
-            input_gib += v.size_bytes.div_ceil(GIB);
-        }
-    }
-    let seconds = if memory {
-        if input_gib == 0 {
-            return failed(1.0, 2, format!("{name}: no memory image URL parameter"));
-        }
-        lat.analyse_memory_seconds_per_gib * input_gib as f64
-    } else {
-        if rc.attached.is_empty() {
-            return failed(1.0, 2, format!("{name}: no evidence volume is attached"));
-        }
-        lat.analyse_disk_seconds_per_gib
-            * rc.attached.iter().map(|v| v.size_gib).sum::<u64>() as f64
-    };
-    let puts: Vec<Presigned> = rc
-        .urls("PUT")
-        .into_iter()
-        .map(|(_, p)| p)
-        .filter(|p| p.upload_id.is_none())
-        .collect();
-    if puts.is_empty() {
-        return failed(1.0, 2, format!("{name}: no output URL parameter"));
-    }
+fn analyse_memory(mut host: Host<'_, '_>) -> Result<Outcome, Outcome> {
+    let rc = host.rc;
+    host.require_outputs(&["results", "report"])?;
+    let (_, image_bytes) = host.get("image")?;
+    let seconds =
+        rc.st.latency.analyse_memory_seconds_per_gib * image_bytes.div_ceil(GIB).max(1) as f64;
     let finishes = plus(&rc.starts_at, seconds);
-    if let Some(p) = puts.iter().find(|p| millis(&finishes) > p.expires_ms) {
-        return failed(
-            seconds,
-            22,
-            format!(
-                "curl: (22) The requested URL returned error: 403 (expired URL for {:?})",
-                p.key
-            ),
-        );
-    }
-    let (manifest_url, outputs): (Vec<&Presigned>, Vec<&Presigned>) =
-        puts.iter().partition(|p| p.key.ends_with("manifest.json"));
-    let mut effects = Vec::new();
-    let mut listed = Vec::new();
-    for p in outputs {
-        let body = if memory {
-            json!({"tool": "volatility3", "output": p.key, "findings": [], "instanceId": rc.instance.id.as_str()})
-        } else {
-            let volumes: Vec<_> = rc
-                .attached
-                .iter()
-                .map(|v| json!({"volumeId": v.id.as_str(), "mount": "ro,noload"}))
-                .collect();
-            json!({"tool": "custody-disk-triage", "output": p.key, "volumes": volumes, "files": []})
-        };
-        let bytes = body.to_string().into_bytes();
-        listed.push(json!({"key": p.key, "sizeBytes": bytes.len(), "sha256": hex::encode(Sha256::digest(&bytes))}));
-        effects.push(put(p, bytes, "application/json"));
-    }
-    let manifest = json!({"document": name, "outputs": listed});
-    if let Some(m) = manifest_url.first() {
-        effects.push(put(
-            m,
-            manifest.to_string().into_bytes(),
-            "application/json",
-        ));
-    }
-    succeeded(
-        seconds,
-        json!({"outputs": listed, "manifestKey": manifest_url.first().map(|m| m.key.clone())}),
-        effects,
-    )
+    let results = json!({"tool": "volatility3", "plugins": ["linux.pslist.PsList", "linux.sockstat.Sockstat", "linux.malfind.Malfind"]});
+    let results_bytes = results.to_string().into_bytes();
+    let shipped_results = host.ship(
+        "results",
+        Some(&results_bytes),
+        results_bytes.len() as u64,
+        &finishes,
+    )?;
+    let mut report = host.header();
+    report.insert("image_bytes".into(), json!(image_bytes));
+    report.insert("results".into(), shipped_results.clone());
+    let report_bytes = format!("{}\n", Value::Object(report)).into_bytes();
+    let shipped_report = host.ship(
+        "report",
+        Some(&report_bytes),
+        report_bytes.len() as u64,
+        &finishes,
+    )?;
+    let mut out = host.header();
+    out.insert("started_at".into(), json!(rc.starts_at.to_string()));
+    out.insert("finished_at".into(), json!(finishes.to_string()));
+    out.insert("results".into(), shipped_results);
+    out.insert("report".into(), shipped_report);
+    Ok(host.done(seconds, out))
 }
 
-/// The failure a host-side problem (a knob) gives, in the same shape.
-pub(crate) fn knob_failure(exit_code: i32, stderr: String, seconds: f64) -> Outcome {
-    failed(seconds, exit_code, stderr)
+fn analyse_disk(mut host: Host<'_, '_>) -> Result<Outcome, Outcome> {
+    let rc = host.rc;
+    host.require_outputs(&["bundle", "report"])?;
+    let wanted: Vec<String> = rc
+        .parameters
+        .get("VolumeIds")
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if wanted.is_empty() {
+        return Err(failed(0.5, 2, "parameter VolumeIds is missing"));
+    }
+    let mut gib = 0;
+    for id in &wanted {
+        let Some(v) = rc.attached.iter().find(|v| v.id.as_str() == id) else {
+            return Err(failed(
+                1.0,
+                1,
+                format!("evidence volume {id} is not attached to this instance"),
+            ));
+        };
+        gib += v.size_gib;
+    }
+    let seconds = rc.st.latency.analyse_disk_seconds_per_gib * gib as f64;
+    let finishes = plus(&rc.starts_at, seconds);
+    let listing = json!({"volumes": wanted, "mount_options": "ro,noload", "files": []});
+    let bundle = listing.to_string().into_bytes();
+    let shipped_bundle = host.ship("bundle", Some(&bundle), bundle.len() as u64, &finishes)?;
+    let mut report = host.header();
+    report.insert("volumes".into(), json!(wanted));
+    report.insert("bundle".into(), shipped_bundle.clone());
+    let report_bytes = format!("{}\n", Value::Object(report)).into_bytes();
+    let shipped_report = host.ship(
+        "report",
+        Some(&report_bytes),
+        report_bytes.len() as u64,
+        &finishes,
+    )?;
+    let mut out = host.header();
+    out.insert("started_at".into(), json!(rc.starts_at.to_string()));
+    out.insert("finished_at".into(), json!(finishes.to_string()));
+    out.insert("bundle".into(), shipped_bundle);
+    out.insert("report".into(), shipped_report);
+    Ok(host.done(seconds, out))
 }

@@ -227,7 +227,38 @@ impl EvidenceStore for SimAccount {
             }
             let checksum = s3::composite_checksum(&digests);
             let now = cx.now;
-            let v = s3::write_synthetic(cx.st, &up.bucket, key, size, checksum, None, &now);
+            let content: Option<Vec<u8>> = parts
+                .iter()
+                .map(|p| up.parts.get(&p.part_number).and_then(|r| r.bytes.clone()))
+                .collect::<Option<Vec<Vec<u8>>>>()
+                .map(|chunks| chunks.concat());
+            let v = match content {
+                Some(bytes) => {
+                    let mut v = s3::write_object(
+                        cx.st,
+                        &up.bucket,
+                        key,
+                        bytes,
+                        "application/octet-stream",
+                        &now,
+                    );
+                    // S3 knows a multipart object's composite checksum, not its full-object hash.
+                    v.checksum_sha256 = checksum;
+                    v.sha256 = None;
+                    if let Some(slot) = cx
+                        .st
+                        .runtime
+                        .objects
+                        .get_mut(&s3::location(&up.bucket, key))
+                        .and_then(|vs| vs.last_mut())
+                    {
+                        slot.checksum_sha256 = v.checksum_sha256.clone();
+                        slot.sha256 = None;
+                    }
+                    v
+                }
+                None => s3::write_synthetic(cx.st, &up.bucket, key, size, checksum, None, &now),
+            };
             for u in cx
                 .st
                 .runtime

@@ -26,81 +26,132 @@ fn case() -> CaseId {
 struct Capture {
     key: String,
     upload_id: String,
+    report_key: String,
+    report_upload: String,
     request: CommandRequest,
 }
 
-/// What the capture step does before sending: upload, manifest, presigned GET of the manifest.
+/// A manifest in the documents' format (ssm-documents/scripts/common.sh, `load_manifest`).
+async fn manifest(
+    f: &SimAccount,
+    document: &str,
+    instance: &str,
+    gets: &[(&str, Bucket, String)],
+    outputs: &[(&str, &custody_steps::ports::UploadTicket)],
+) -> String {
+    let c = case();
+    let mut m = format!(
+        "custody-manifest 1\ndocument={document}\ncase_id={c}\ninstance_id={instance}\npart_size={PART}\n"
+    );
+    for (name, bucket, key) in gets {
+        let sha = f
+            .head_object(*bucket, key)
+            .await
+            .unwrap()
+            .and_then(|o| o.sha256)
+            .map(|d| d.to_string());
+        let url = f.presign_get(*bucket, key, 3600).await.unwrap();
+        m.push_str(&format!(
+            "get {name} {} {url}\n",
+            sha.unwrap_or_else(|| "0".repeat(64))
+        ));
+    }
+    for (name, ticket) in outputs {
+        for (n, url) in ticket.part_urls.iter().enumerate() {
+            m.push_str(&format!("part {name} {} {url}\n", n + 1));
+        }
+    }
+    let key = format!("cases/{c}/manifests/{document}-{instance}.txt");
+    f.put_object(&key, m.as_bytes(), "text/plain")
+        .await
+        .unwrap();
+    f.presign_get(Bucket::Evidence, &key, 3600).await.unwrap()
+}
+
+fn request(document: &str, instance: &str, manifest_url: String, what: &str) -> CommandRequest {
+    let c = case();
+    CommandRequest {
+        document: document.into(),
+        instance_id: InstanceId::parse(instance).unwrap(),
+        parameters: BTreeMap::from([
+            ("CaseId".to_string(), c.to_string()),
+            ("InstanceId".to_string(), instance.to_string()),
+            ("ManifestUrl".to_string(), manifest_url),
+        ]),
+        comment: format!("custody {c} {what}"),
+        timeout_seconds: 3600,
+    }
+}
+
+/// What the capture step does before sending: uploads, manifest, presigned GET of the manifest.
 async fn prepare_capture(f: &SimAccount, instance: &str, kernel: &str, memory_gib: u64) -> Capture {
     let c = case();
     let key = format!("cases/{c}/memory/{instance}.lime");
+    let report_key = format!("cases/{c}/memory/{instance}.report.json");
     let parts = u32::try_from((memory_gib * GIB).div_ceil(PART)).unwrap();
-    let ticket = f.begin_upload(&key, PART, parts, 3600).await.unwrap();
-    let lime = f
-        .presign_get(
+    let image = f.begin_upload(&key, PART, parts, 3600).await.unwrap();
+    let report = f.begin_upload(&report_key, PART, 1, 3600).await.unwrap();
+    let gets = [
+        (
+            &*format!("lime:{kernel}"),
             Bucket::Artifacts,
-            &format!("modules/lime/{kernel}.ko"),
-            3600,
-        )
-        .await
-        .unwrap();
-    let avml = f
-        .presign_get(Bucket::Artifacts, "tools/avml", 3600)
-        .await
-        .unwrap();
-    let parts_url = f
-        .presign_put(&format!("{key}.parts.json"), 3600)
-        .await
-        .unwrap();
-    let mut manifest = format!(
-        "caseId={c}\npartSizeBytes={PART}\nlimeUrl={lime}\navmlUrl={avml}\npartsUrl={parts_url}\n"
-    );
-    for (n, url) in ticket.part_urls.iter().enumerate() {
-        manifest.push_str(&format!("part {} {url}\n", n + 1));
+            format!("modules/lime/{kernel}.ko"),
+        ),
+        ("avml", Bucket::Artifacts, "tools/avml".to_string()),
+    ];
+    // Only tools that exist are listed, as the step does after a HEAD.
+    let mut present = Vec::new();
+    for g in gets {
+        if f.head_object(g.1, &g.2).await.unwrap().is_some() {
+            present.push((g.0.to_string(), g.1, g.2));
+        }
     }
-    let manifest_key = format!("cases/{c}/memory/{instance}.manifest");
-    f.put_object(&manifest_key, manifest.as_bytes(), "text/plain")
-        .await
-        .unwrap();
-    let manifest_url = f
-        .presign_get(Bucket::Evidence, &manifest_key, 3600)
-        .await
-        .unwrap();
-    let request = CommandRequest {
-        document: "custody-capture-memory".into(),
-        instance_id: InstanceId::parse(instance).unwrap(),
-        parameters: BTreeMap::from([
-            ("ManifestUrl".to_string(), manifest_url),
-            ("CaseId".to_string(), c.to_string()),
-        ]),
-        comment: format!("custody {c} capture-memory"),
-        timeout_seconds: 3600,
-    };
+    let present: Vec<(&str, Bucket, String)> = present
+        .iter()
+        .map(|(n, b, k)| (n.as_str(), *b, k.clone()))
+        .collect();
+    let url = manifest(
+        f,
+        "capture-memory",
+        instance,
+        &present,
+        &[("image", &image), ("report", &report)],
+    )
+    .await;
     Capture {
         key,
-        upload_id: ticket.upload_id,
-        request,
+        upload_id: image.upload_id,
+        report_key,
+        report_upload: report.upload_id,
+        request: request("custody-capture-memory", instance, url, "capture-memory"),
     }
 }
 
-/// The host's report: the part list comes from the object it uploaded (stdout has a summary).
-async fn report(f: &SimAccount, stdout: &str) -> Value {
-    let summary: Value = serde_json::from_str(stdout).unwrap();
-    let key = summary["partsKey"].as_str().unwrap();
-    serde_json::from_slice(&f.get_object(key).await.unwrap()).unwrap()
-}
-
-fn parts_of(stdout: &Value) -> Vec<UploadedPart> {
-    stdout["parts"]
+fn parts_of(shipped: &Value) -> Vec<UploadedPart> {
+    shipped["parts"]
         .as_array()
         .unwrap()
         .iter()
         .map(|p| UploadedPart {
-            part_number: u32::try_from(p["partNumber"].as_u64().unwrap()).unwrap(),
+            part_number: u32::try_from(p["part"].as_u64().unwrap()).unwrap(),
             etag: p["etag"].as_str().unwrap().to_string(),
             sha256: Sha256Digest::parse(p["sha256"].as_str().unwrap()).unwrap(),
-            size_bytes: p["sizeBytes"].as_u64().unwrap(),
+            size_bytes: p["bytes"].as_u64().unwrap(),
         })
         .collect()
+}
+
+/// Completes the report upload the host shipped and reads it back.
+async fn report(f: &SimAccount, cap: &Capture, stdout: &str) -> Value {
+    let summary: Value = serde_json::from_str(stdout).unwrap();
+    f.complete_upload(
+        &cap.report_key,
+        &cap.report_upload,
+        &parts_of(&summary["report"]),
+    )
+    .await
+    .unwrap();
+    serde_json::from_slice(&f.get_object(&cap.report_key).await.unwrap()).unwrap()
 }
 
 #[tokio::test]
@@ -141,18 +192,16 @@ async fn a_lime_capture_runs_in_virtual_time_and_its_upload_verifies() {
     assert_eq!(done.status, CommandStatus::Success, "{}", done.stderr);
     assert_eq!(done.exit_code, Some(0));
     let summary: Value = serde_json::from_str(&done.stdout).unwrap();
-    assert!(
-        summary.get("parts").is_none(),
-        "the part list is uploaded, not printed"
-    );
-    let out = report(&f, &done.stdout).await;
-    assert_eq!(out["sha256"], summary["sha256"]);
+    assert_eq!(summary["document"], "custody-capture-memory");
+    assert_eq!(summary["image"]["part_count"], 164);
+    let out = report(&f, &cap, &done.stdout).await;
+    assert_eq!(out["image"]["sha256"], summary["image"]["sha256"]);
     assert_eq!(out["method"], "lime");
-    assert_eq!(out["imageBytes"].as_u64(), Some(16 * GIB));
-    let parts = parts_of(&out);
+    assert_eq!(out["image"]["bytes"].as_u64(), Some(16 * GIB));
+    let parts = parts_of(&out["image"]);
     assert_eq!(parts.len(), 164);
     assert_eq!(parts.iter().map(|p| p.size_bytes).sum::<u64>(), 16 * GIB);
-    assert!(Sha256Digest::parse(out["sha256"].as_str().unwrap()).is_ok());
+    assert!(Sha256Digest::parse(out["image"]["sha256"].as_str().unwrap()).is_ok());
 
     let stored = f
         .complete_upload(&cap.key, &cap.upload_id, &parts)
@@ -186,13 +235,14 @@ async fn a_lime_capture_runs_in_virtual_time_and_its_upload_verifies() {
     w.advance(Duration::from_secs(600));
     let out2 = report(
         &f,
+        &again,
         &t.invocation(&id2, &again.request.instance_id)
             .await
             .unwrap()
             .stdout,
     )
     .await;
-    let mut bad = parts_of(&out2);
+    let mut bad = parts_of(&out2["image"]);
     bad[3].sha256 = Sha256Digest::of(b"tampered");
     assert_eq!(
         f.complete_upload(&again.key, &again.upload_id, &bad)
@@ -202,7 +252,7 @@ async fn a_lime_capture_runs_in_virtual_time_and_its_upload_verifies() {
         ErrorName::InvalidInput
     );
     // The same command on another instance yields a different image.
-    assert_ne!(out["sha256"], out2["sha256"]);
+    assert_ne!(out["image"]["sha256"], out2["image"]["sha256"]);
 }
 
 #[tokio::test]
@@ -216,6 +266,7 @@ async fn without_a_lime_module_the_capture_falls_back_to_avml() {
     assert_eq!(inv.status, CommandStatus::Success, "{}", inv.stderr);
     let out: Value = serde_json::from_str(&inv.stdout).unwrap();
     assert_eq!(out["method"], "avml");
+    assert_eq!(out["image"]["bytes"].as_u64(), Some(8 * GIB));
 
     // Without AVML either, the capture fails and says why.
     let json = patched("ec2-single.json", |v| {
@@ -257,46 +308,64 @@ async fn the_pod_map_lists_every_container_of_the_node() {
     let w = world("eks-three-nodes.json");
     let (t, f) = (target(&w), forensic(&w));
     let c = case();
+    let instance = "i-0abc1230000000001";
     let key = format!("cases/{c}/pod-pid-map/ip-10-0-1-23.ec2.internal.json");
-    let url = f.presign_put(&key, 900).await.unwrap();
-    let request = CommandRequest {
-        document: "arn:aws:ssm:us-east-1:444455556666:document/custody-map-pods".into(),
-        instance_id: InstanceId::parse("i-0abc1230000000001").unwrap(),
-        parameters: BTreeMap::from([("OutputUrl".to_string(), url)]),
-        comment: format!("custody {c} map-pods"),
-        timeout_seconds: 600,
-    };
-    let id = t.send_command(&request).await.unwrap();
-    assert_eq!(
-        f.get_object(&key).await.unwrap_err().name,
-        ErrorName::NotFound
+    let ticket = f.begin_upload(&key, PART, 1, 900).await.unwrap();
+    let url = manifest(&f, "map-pods", instance, &[], &[("podmap", &ticket)]).await;
+    let mut req = request(
+        "arn:aws:ssm:us-east-1:444455556666:document/custody-map-pods",
+        instance,
+        url,
+        "map-pods",
     );
+    req.timeout_seconds = 600;
+    let id = t.send_command(&req).await.unwrap();
     w.advance(Duration::from_secs(30));
-    let inv = t.invocation(&id, &request.instance_id).await.unwrap();
+    let inv = t.invocation(&id, &req.instance_id).await.unwrap();
     assert_eq!(inv.status, CommandStatus::Success, "{}", inv.stderr);
-    let doc: Value = serde_json::from_slice(&f.get_object(&key).await.unwrap()).unwrap();
-    assert_eq!(doc["hostname"], "ip-10-0-1-23.ec2.internal");
+    let out: Value = serde_json::from_str(&inv.stdout).unwrap();
+    assert_eq!(out["containers"], 3);
+    let stored = f
+        .complete_upload(&key, &ticket.upload_id, &parts_of(&out["podmap"]))
+        .await
+        .unwrap();
+    assert_eq!(stored.size_bytes, out["podmap"]["bytes"].as_u64().unwrap());
+    let bytes = f.get_object(&key).await.unwrap();
+    assert_eq!(
+        Sha256Digest::of(&bytes).as_str(),
+        out["podmap"]["sha256"].as_str().unwrap()
+    );
+    let doc: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(doc["node_hostname"], "ip-10-0-1-23.ec2.internal");
     let containers = doc["containers"].as_array().unwrap();
     assert_eq!(containers.len(), 3);
     let api = containers
         .iter()
-        .find(|c| c["metadata"]["name"] == "api")
+        .find(|c| c["inspect"]["status"]["metadata"]["name"] == "api")
         .unwrap();
     assert_eq!(
-        api["labels"]["io.kubernetes.pod.name"],
+        api["inspect"]["status"]["labels"]["io.kubernetes.pod.name"],
         "payments-api-7d9f8b6c5d-x2k4q"
     );
-    assert_eq!(api["info"]["pid"], 4121);
-    let out: Value = serde_json::from_str(&inv.stdout).unwrap();
-    let head = f
-        .head_object(Bucket::Evidence, &key)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        out["sha256"].as_str(),
-        head.sha256.as_ref().map(Sha256Digest::as_str)
-    );
+    assert_eq!(api["pid"], 4121);
+    assert_eq!(doc["crictl_ps"]["containers"].as_array().unwrap().len(), 3);
+
+    // A manifest made for another instance is refused by the host.
+    let other = manifest(
+        &f,
+        "map-pods",
+        "i-0abc1230000000002",
+        &[],
+        &[("podmap", &ticket)],
+    )
+    .await;
+    let mut wrong = request("custody-map-pods", instance, other, "map-pods-2");
+    wrong.timeout_seconds = 600;
+    let id = t.send_command(&wrong).await.unwrap();
+    w.advance(Duration::from_secs(30));
+    let inv = t.invocation(&id, &wrong.instance_id).await.unwrap();
+    assert_eq!(inv.status, CommandStatus::Failed);
+    assert!(inv.stderr.contains("another instance"), "{}", inv.stderr);
 }
 
 #[tokio::test]
