@@ -219,35 +219,47 @@ mod tests {
         }
     }
 
+    /// Each EC2 id type: its prefix with 8 or 17 lowercase hex digits, nothing else.
     #[test]
     fn ec2_ids() {
-        assert!(InstanceId::parse("i-0abc1234").is_ok());
-        assert!(InstanceId::parse("i-0123456789abcdef0").is_ok());
-        assert!(VolumeId::parse("vol-0123456789abcdef0").is_ok());
-        assert!(SnapshotId::parse("snap-0123456789abcdef0").is_ok());
-        assert!(SecurityGroupId::parse("sg-0123456789abcdef0").is_ok());
-        assert!(VpcId::parse("vpc-01234567").is_ok());
-        assert!(SubnetId::parse("subnet-0123456789abcdef0").is_ok());
-        assert!(NetworkInterfaceId::parse("eni-0123456789abcdef0").is_ok());
-        assert!(NetworkAclId::parse("acl-0123456789abcdef0").is_ok());
-        assert!(ImageId::parse("ami-0123456789abcdef0").is_ok());
-        for bad in [
-            "",
-            "i-",
-            "i-0123456",
-            "i-0123456789abcdef",
-            "i-0123456789abcdef01",
-            "i-0123456789ABCDEF0",
-            "I-0123456789abcdef0",
-            "i-0123456789abcdeg0",
-            "vol-0123456789abcdef0",
-            " i-0123456789abcdef0",
-            "i-0123456789abcdef0\n",
-            "i-0123456789abcdef0;rm",
-        ] {
-            assert!(InstanceId::parse(bad).is_err(), "{bad:?} accepted");
+        fn table(prefix: &str, parse: fn(&str) -> bool) {
+            for ok in [
+                format!("{prefix}-0abc1234"),
+                format!("{prefix}-0123456789abcdef0"),
+            ] {
+                assert!(parse(&ok), "{ok:?} refused");
+            }
+            for bad in [
+                String::new(),
+                format!("{prefix}-"),
+                format!("{prefix}-0123456"),
+                format!("{prefix}-012345678"),
+                format!("{prefix}-0123456789abcdef"),
+                format!("{prefix}-0123456789abcdef01"),
+                format!("{prefix}-0123456789ABCDEF0"),
+                format!("{}-0123456789abcdef0", prefix.to_uppercase()),
+                format!("{prefix}-0123456789abcdeg0"),
+                format!("{prefix}_0123456789abcdef0"),
+                format!(" {prefix}-0123456789abcdef0"),
+                format!("{prefix}-0123456789abcdef0\n"),
+                format!("{prefix}-0123456789abcdef0;rm"),
+                format!("{prefix}-０123456789abcdef0"),
+                "x-0123456789abcdef0".to_owned(),
+            ] {
+                assert!(!parse(&bad), "{bad:?} accepted as {prefix}");
+            }
         }
+        table("i", |s| InstanceId::parse(s).is_ok());
+        table("vol", |s| VolumeId::parse(s).is_ok());
+        table("snap", |s| SnapshotId::parse(s).is_ok());
+        table("sg", |s| SecurityGroupId::parse(s).is_ok());
+        table("vpc", |s| VpcId::parse(s).is_ok());
+        table("subnet", |s| SubnetId::parse(s).is_ok());
+        table("eni", |s| NetworkInterfaceId::parse(s).is_ok());
+        table("acl", |s| NetworkAclId::parse(s).is_ok());
+        table("ami", |s| ImageId::parse(s).is_ok());
         assert!(VolumeId::parse("i-0123456789abcdef0").is_err());
+        assert_eq!(InstanceId::parse("i-x").unwrap_err().kind, "instance id");
     }
 
     #[test]

@@ -140,8 +140,14 @@ impl<'a> Node<'a> {
         if len > max {
             return Err(self.error(format!("must be at most {max} characters, got {len}")));
         }
-        if let Some(c) = s.chars().find(|c| c.is_control()) {
-            return Err(self.error(format!("must not contain control characters, found {c:?}")));
+        if let Some(c) = s
+            .chars()
+            .find(|c| c.is_control() || is_invisible_format(*c))
+        {
+            return Err(self.error(format!(
+                "must not contain control or invisible formatting characters, found {c:?} (U+{:04X})",
+                u32::from(c)
+            )));
         }
         Ok(s.to_owned())
     }
@@ -197,6 +203,12 @@ impl<'a> Node<'a> {
             None => Ok(()),
         }
     }
+}
+
+/// Zero-width and bidirectional formatting characters: invisible in a console or a report, they
+/// can make a requester's name or a reason read differently from what it is.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// At most 80 characters of `s`, for quoting untrusted values in reasons.
