@@ -344,7 +344,7 @@ impl Case {
             action
                 .detail
                 .as_ref()
-                .map(|d| format!(": {d}"))
+                .map(|d| format!(": {d:?}"))
                 .unwrap_or_default()
         );
         let (at, actor) = (action.applied_at, action.by.clone());
@@ -386,7 +386,7 @@ impl Case {
         action.detail = detail.clone();
         let message = format!(
             "action {id:?} is now {status:?}{}",
-            detail.map(|d| format!(": {d}")).unwrap_or_default()
+            detail.map(|d| format!(": {d:?}")).unwrap_or_default()
         );
         let actor = action.by.clone();
         self.push(at, actor, "action", message);
@@ -418,7 +418,7 @@ impl Case {
         }
         action.status = ActionStatus::Released;
         let message = format!(
-            "action {id:?} ({:?} on {:?}) released: {detail}",
+            "action {id:?} ({:?} on {:?}) released: {detail:?}",
             action.kind, action.target
         );
         action.detail = Some(detail);

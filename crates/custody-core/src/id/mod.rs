@@ -50,7 +50,7 @@ macro_rules! string_id {
             /// Validates `s` strictly and wraps it.
             ///
             /// # Errors
-            /// [`IdError`] naming the rule `s` breaks; the offending value is escaped and
+            /// [`IdError`](crate::id::IdError) naming the rule `s` breaks; the offending value is escaped and
             /// truncated in the error.
             pub fn parse(s: &str) -> Result<Self, $crate::id::IdError> {
                 match $validate(s) {
