@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use custody_core::id::{InstanceId, Namespace, NodeName, PodName, ServiceAccountName};
+use custody_core::inventory::instance_id_from_provider_id;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -103,22 +104,7 @@ pub fn instance_id_of(node: &Node) -> Result<InstanceId, KubeError> {
         .ok_or_else(|| {
             unusable("it has no spec.providerID (Fargate or not an EC2 node)".to_owned())
         })?;
-    let id = provider_id
-        .strip_prefix("aws:///")
-        .and_then(|rest| rest.split_once('/'))
-        .filter(|(zone, _)| {
-            !zone.is_empty()
-                && zone
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        })
-        .map(|(_, id)| id)
-        .ok_or_else(|| {
-            unusable(format!(
-                "spec.providerID {provider_id:?} is not aws:///<zone>/<instance-id>"
-            ))
-        })?;
-    InstanceId::parse(id).map_err(|e| unusable(e.to_string()))
+    instance_id_from_provider_id(provider_id).map_err(|e| unusable(e.to_string()))
 }
 
 /// True if the pod matches the query (the client-side re-check of the server's selector).

@@ -8,6 +8,8 @@
 //!   EC2 instances; workload selectors) and the containment actions (quarantine label, deny-all
 //!   NetworkPolicy, cordon) with their inverses for release.
 //! - [`KubeError`]: failures by what to do about them, with their `Custody.<Reason>` names.
+//! - `KubeCluster` implements the steps' `custody_steps::ports::Cluster` port, turning
+//!   Kubernetes objects into custody-core facts ([`pod_facts`], [`node_facts`]).
 //!
 //! Nothing here changes how the cluster authenticates or grants the responder anything: the
 //! responder's RBAC is installed ahead of time from `cdk/manifests/responder-clusterrole.yaml`
@@ -19,6 +21,7 @@ mod cluster;
 mod error;
 mod names;
 pub mod policy;
+mod port;
 pub mod token;
 
 pub use actions::{LabelChange, PolicyOutcome, UnlabelOutcome, deny_all_policy_name};
@@ -26,4 +29,5 @@ pub use client::{ClusterEndpoint, ConnectError, connect};
 pub use cluster::{KubeCluster, PAGE_SIZE, PodQuery, WorkloadKind, instance_id_of};
 pub use error::KubeError;
 pub use policy::AllowingPolicy;
+pub use port::{node_facts, pod_facts};
 pub use token::{Clock, EksToken, EksTokenSource, SystemClock, TokenError};

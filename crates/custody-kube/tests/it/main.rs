@@ -13,5 +13,6 @@ mod actions;
 mod connect;
 mod errors;
 mod mock;
+mod port;
 mod reads;
 mod token;
