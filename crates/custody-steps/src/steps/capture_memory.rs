@@ -29,9 +29,9 @@ const DEFAULT_MEMORY_BYTES: u64 = 256 * 1024 * 1024 * 1024;
 /// S3's part-count limit.
 const MAX_PARTS: u64 = 10_000;
 /// S3's minimum part size (every part but the last).
-const MIN_PART_BYTES: u64 = 5 * 1024 * 1024;
+pub(crate) const MIN_PART_BYTES: u64 = 5 * 1024 * 1024;
 /// The document holds one part in RAM at a time: at most 1 GiB.
-const MAX_PART_BYTES: u64 = 1024 * 1024 * 1024;
+pub(crate) const MAX_PART_BYTES: u64 = 1024 * 1024 * 1024;
 /// Manifest keys custody keeps for its own retries.
 pub(crate) const IMAGE_UPLOAD: &str = "image_upload_id";
 /// The report upload id.

@@ -11,7 +11,10 @@ use crate::name::StepName;
 use crate::ports::ops::{cases, commands, evidence};
 use crate::ports::{CommandStatus, Environment};
 use crate::steps::check_memory::CheckMemoryOutput;
+use crate::steps::manifest;
+use crate::steps::map_pods::PODMAP_UPLOAD;
 use crate::steps::pod_map::{self, ContainerListing};
+use crate::steps::shipped::{self, Shipped};
 use crate::steps::{guard, stderr_tail};
 use crate::support::{case_update, failure, keys};
 use crate::target::InstanceRef;
@@ -24,6 +27,8 @@ pub const CAPABILITIES: &[&Capability] = &[
     &cases::SAVE,
     &commands::INVOCATION,
     &evidence::GET_OBJECT,
+    &evidence::HEAD_OBJECT,
+    &evidence::COMPLETE_UPLOAD,
     &evidence::PUT_OBJECT,
 ];
 
@@ -39,6 +44,19 @@ pub struct CheckPodMapInput {
     pub command_id: String,
     /// When to stop waiting.
     pub deadline: Timestamp,
+}
+
+/// The map-pods document's stdout (ssm-documents/README.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapPodsSummary {
+    /// Containers the runtime listed.
+    #[serde(default)]
+    pub containers: u64,
+    /// Containers whose PID or UTS hostname could not be resolved.
+    #[serde(default)]
+    pub unresolved: u64,
+    /// The `podmap` output, shipped.
+    pub podmap: Shipped,
 }
 
 /// Output: `done` and the evidence id.
@@ -107,13 +125,36 @@ async fn body(
             evidence_id: None,
         }),
         CommandStatus::Success => {
+            let summary: MapPodsSummary = serde_json::from_str(invocation.stdout.trim()).map_err(|e| {
+                StepError::invalid_input(format!(
+                    "container listing on {instance} succeeded but its stdout is not the documented JSON: {e}"
+                ))
+            })?;
             let store = env.forensic().evidence.clone();
             let listing_key = keys::container_listing(case_id, instance);
+            let manifest = manifest::parse(
+                &store
+                    .get_object(&keys::pod_map_manifest(case_id, instance))
+                    .await?,
+            )?;
+            let what = format!("container listing of {instance}");
+            let listing_object = shipped::complete_and_verify(
+                store.as_ref(),
+                &listing_key,
+                manifest.value(PODMAP_UPLOAD)?,
+                &summary.podmap,
+                &what,
+            )
+            .await?;
             let raw = store.get_object(&listing_key).await?;
-            let listing: ContainerListing = serde_json::from_slice(&raw).map_err(|e| {
-                StepError::invalid_input(format!(
-                    "container listing of {instance} is not the documented JSON: {e}"
-                ))
+            if Sha256Digest::of(&raw) != summary.podmap.sha256 {
+                return Err(StepError::new(
+                    ErrorName::EvidenceMismatch,
+                    format!("{what}: the stored listing does not hash to what the host reported"),
+                ));
+            }
+            let listing = ContainerListing::from_podmap(&raw).map_err(|e| {
+                StepError::invalid_input(format!("{what} is not the documented JSON: {e}"))
             })?;
             let pods = guard::pods_on(&case, instance);
             let map = pod_map::match_pods(&pods, &listing);
@@ -121,7 +162,9 @@ async fn body(
                 "caseId": case_id,
                 "instanceId": instance,
                 "node": input.target.node,
-                "listing": {"location": store_location(env, &listing_key), "sha256": Sha256Digest::of(&raw)},
+                "hostname": listing.hostname,
+                "collectedAt": listing.collected_at,
+                "listing": {"location": listing_object.location, "sha256": summary.podmap.sha256},
                 "map": map,
             });
             let bytes = serde_json::to_vec_pretty(&document).map_err(|e| {
@@ -158,7 +201,9 @@ async fn body(
                     "pods": map.pods.len(),
                     "containers": map.pods.iter().map(|p| p.containers.len()).sum::<usize>(),
                     "conflicts": map.pods.iter().map(|p| p.conflicts.len()).sum::<usize>(),
-                    "versionId": stored.version_id,
+                    "hostContainers": summary.containers,
+                    "unresolved": summary.unresolved,
+                    "listing": {"location": listing_object.location, "sha256": summary.podmap.sha256},
                 }),
             };
             case_update::update(env.forensic().cases.as_ref(), case_id, |c| {
@@ -180,10 +225,6 @@ async fn body(
             ),
         )),
     }
-}
-
-fn store_location(env: &dyn Environment, key: &str) -> String {
-    format!("s3://{}/{key}", env.settings().evidence_bucket)
 }
 
 /// Runs the step from JSON.

@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 
 use custody_core::case::{Case, Evidence, EvidenceKind};
 use custody_core::error::{ErrorName, StepError};
-use custody_core::id::{CaseId, InstanceId, SnapshotId};
-use serde::{Deserialize, Serialize};
+use custody_core::id::{CaseId, InstanceId, SnapshotId, VolumeId};
 use tracing::Instrument as _;
 
 use crate::capability::Capability;
@@ -20,6 +19,7 @@ use crate::ports::ops::{cases, commands, evidence, workstation};
 use crate::ports::{
     Bucket, CommandRequest, CommandStatus, Environment, VolumeInfo, WorkstationInfo,
 };
+use crate::steps::capture_memory::{MAX_PART_BYTES, MIN_PART_BYTES};
 use crate::steps::check_memory::CheckMemoryOutput;
 use crate::steps::investigate_start::CaseInput;
 use crate::steps::manifest::{self, Get, Manifest};
@@ -62,13 +62,6 @@ pub const CAPABILITIES: &[&Capability] = &[
 /// Output: `done` once every analysis output is recorded.
 pub type InvestigateCheckOutput = CheckMemoryOutput;
 
-/// The analysis documents' stdout: the output they shipped.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AnalysisSummary {
-    /// The analysis output archive, shipped.
-    pub output: Shipped,
-}
-
 /// One analysis to run.
 struct Analysis {
     /// `memory-<instance>` or `disk`.
@@ -79,9 +72,16 @@ struct Analysis {
     document: String,
     /// Objects to download (the memory image).
     gets: Vec<Get>,
-    /// Extra manifest values (devices).
-    values: BTreeMap<String, String>,
+    /// Extra document parameters (`VolumeIds`).
+    parameters: BTreeMap<String, String>,
+    /// The outputs it ships and how many parts to presign for each.
+    outputs: &'static [(&'static str, u32)],
 }
+
+/// analyse-memory's outputs (ssm-documents/README.md).
+const MEMORY_OUTPUTS: &[(&str, u32)] = &[("results", OUTPUT_PARTS), ("report", 1)];
+/// analyse-disk's outputs.
+const DISK_OUTPUTS: &[(&str, u32)] = &[("bundle", OUTPUT_PARTS), ("report", 1)];
 
 /// Polls and advances the investigation.
 ///
@@ -131,7 +131,7 @@ async fn body(
     if station.state != "running" {
         return Ok(NOT_DONE);
     }
-    let Some(devices) = attach_volumes(env, &case, &station).await? else {
+    let Some(volumes) = attach_volumes(env, &case, &station).await? else {
         return Ok(NOT_DONE);
     };
     let agents = env
@@ -143,7 +143,7 @@ async fn body(
         return Ok(NOT_DONE);
     }
     let mut all_done = true;
-    for analysis in analyses(env, &case, &devices).await? {
+    for analysis in analyses(env, &case, &volumes).await? {
         if !advance(env, &case, &station.instance_id, &analysis).await? {
             all_done = false;
         }
@@ -173,7 +173,7 @@ async fn attach_volumes(
     env: &dyn Environment,
     case: &Case,
     station: &WorkstationInfo,
-) -> Result<Option<Vec<String>>, StepError> {
+) -> Result<Option<Vec<VolumeId>>, StepError> {
     let ws = env.forensic().workstation.clone();
     let snapshots = case_snapshots(case);
     if snapshots.len() > DEVICES.len() {
@@ -187,7 +187,7 @@ async fn attach_volumes(
         ));
     }
     let volumes = ws.find_case_volumes(&case.id).await?;
-    let mut devices = Vec::new();
+    let mut attached = Vec::new();
     let mut ready = true;
     for (snapshot, device) in snapshots.iter().zip(DEVICES) {
         let found: Option<&VolumeInfo> = volumes
@@ -215,7 +215,7 @@ async fn attach_volumes(
                 if v.state != "in-use" {
                     ready = false;
                 }
-                devices.push(v.device.clone().unwrap_or_else(|| (*device).to_owned()));
+                attached.push(v.volume_id.clone());
             }
             Some(v) if v.state == "available" => {
                 ws.attach_volume(&v.volume_id, &station.instance_id, device)
@@ -225,14 +225,14 @@ async fn attach_volumes(
             Some(_) => ready = false,
         }
     }
-    Ok(ready.then_some(devices))
+    Ok(ready.then_some(attached))
 }
 
 /// The analyses this case needs.
 async fn analyses(
     env: &dyn Environment,
     case: &Case,
-    devices: &[String],
+    volumes: &[VolumeId],
 ) -> Result<Vec<Analysis>, StepError> {
     let settings = env.settings();
     let store = env.forensic().evidence.clone();
@@ -262,24 +262,41 @@ async fn analyses(
                 sha256,
                 url,
             }],
-            values: BTreeMap::new(),
+            parameters: BTreeMap::new(),
+            outputs: MEMORY_OUTPUTS,
         });
     }
-    if !devices.is_empty() {
-        let mut values = BTreeMap::new();
-        values.insert("devices".to_owned(), devices.join(":"));
+    if !volumes.is_empty() {
+        let mut parameters = BTreeMap::new();
+        parameters.insert(
+            "VolumeIds".to_owned(),
+            volumes
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push(Analysis {
             name: "disk".to_owned(),
             document_kind: "analyse-disk",
             document: settings.documents.analyse_disk.clone(),
             gets: Vec::new(),
-            values,
+            parameters,
+            outputs: DISK_OUTPUTS,
         });
     }
     Ok(out)
 }
 
-/// Sends the analysis if needed, then polls it; `true` once its output is recorded.
+fn output_key(case: &CaseId, analysis: &Analysis, output: &str) -> String {
+    format!("{}{}/{output}", keys::analysis_prefix(case), analysis.name)
+}
+
+fn upload_value(output: &str) -> String {
+    format!("{output}_upload_id")
+}
+
+/// Sends the analysis if needed, then polls it; `true` once all its outputs are recorded.
 async fn advance(
     env: &dyn Environment,
     case: &Case,
@@ -287,67 +304,86 @@ async fn advance(
     analysis: &Analysis,
 ) -> Result<bool, StepError> {
     let case_id = &case.id;
-    let evidence_id = format!("analysis/{}", analysis.name);
-    if case.evidence.iter().any(|e| e.id == evidence_id) {
+    let evidence_id = |output: &str| format!("analysis/{}/{output}", analysis.name);
+    if analysis
+        .outputs
+        .iter()
+        .all(|(o, _)| case.evidence.iter().any(|e| e.id == evidence_id(o)))
+    {
         return Ok(true);
     }
     let commands = env.forensic().commands.clone();
     let store = env.forensic().evidence.clone();
-    let prefix = keys::analysis_prefix(case_id);
-    let manifest_key = format!("{prefix}{}.manifest", analysis.name);
-    let output_key = format!("{prefix}{}.out", analysis.name);
+    let manifest_key = format!(
+        "{}{}.manifest",
+        keys::analysis_prefix(case_id),
+        analysis.name
+    );
     let comment = format!(
         "custody {case_id} {} {}",
         analysis.document_kind, analysis.name
     );
     let Some(command_id) = commands.find_command(station, &comment).await? else {
-        send(
-            env,
-            case_id,
-            station,
-            analysis,
-            &manifest_key,
-            &output_key,
-            comment,
-        )
-        .await?;
+        send(env, case_id, station, analysis, &manifest_key, comment).await?;
         return Ok(false);
     };
     let invocation = commands.invocation(&command_id, station).await?;
     match invocation.status {
         CommandStatus::Pending | CommandStatus::InProgress => Ok(false),
         CommandStatus::Success => {
-            let summary: AnalysisSummary =
-                serde_json::from_str(invocation.stdout.trim()).map_err(|e| {
+            let stdout: serde_json::Value = serde_json::from_str(invocation.stdout.trim())
+                .map_err(|e| {
                     StepError::invalid_input(format!(
-                        "{} succeeded but its stdout is not the documented JSON: {e}",
+                        "{} succeeded but its stdout is not JSON: {e}",
                         analysis.document_kind
                     ))
                 })?;
             let manifest = manifest::parse(&store.get_object(&manifest_key).await?)?;
-            let what = format!("{} output {:?}", analysis.document_kind, analysis.name);
-            let stored = shipped::complete_and_verify(
-                store.as_ref(),
-                &output_key,
-                manifest.value("output_upload_id")?,
-                &summary.output,
-                &what,
-            )
-            .await?;
-            let evidence = Evidence {
-                id: evidence_id,
-                kind: EvidenceKind::InvestigationOutput,
-                resource: analysis.name.clone(),
-                location: stored.location.clone(),
-                sha256: Some(summary.output.sha256.clone()),
-                size_bytes: Some(stored.size_bytes),
-                taken_at: env.clock().now(),
-                taken_by: STEP.as_str().to_owned(),
-                method: Some(analysis.document_kind.to_owned()),
-                details: serde_json::json!({"commandId": command_id, "workstation": station, "versionId": stored.version_id}),
-            };
+            let now = env.clock().now();
+            let mut recorded = Vec::new();
+            for (output, _) in analysis.outputs {
+                let what = format!(
+                    "{} output {output:?} of {:?}",
+                    analysis.document_kind, analysis.name
+                );
+                let shipped: Shipped =
+                    serde_json::from_value(stdout.get(*output).cloned().unwrap_or_default())
+                        .map_err(|e| {
+                            StepError::invalid_input(format!(
+                                "{what}: not in the documented stdout JSON: {e}"
+                            ))
+                        })?;
+                let stored = shipped::complete_and_verify(
+                    store.as_ref(),
+                    &output_key(case_id, analysis, output),
+                    manifest.value(&upload_value(output))?,
+                    &shipped,
+                    &what,
+                )
+                .await?;
+                recorded.push(Evidence {
+                    id: evidence_id(output),
+                    kind: EvidenceKind::InvestigationOutput,
+                    resource: analysis.name.clone(),
+                    location: stored.location.clone(),
+                    sha256: Some(shipped.sha256.clone()),
+                    size_bytes: Some(stored.size_bytes),
+                    taken_at: now,
+                    taken_by: STEP.as_str().to_owned(),
+                    method: Some(analysis.document_kind.to_owned()),
+                    details: serde_json::json!({
+                        "commandId": command_id,
+                        "workstation": station,
+                        "output": output,
+                        "versionId": stored.version_id,
+                    }),
+                });
+            }
             case_update::update(env.forensic().cases.as_ref(), case_id, |c| {
-                c.add_evidence(evidence.clone())
+                for evidence in &recorded {
+                    c.add_evidence(evidence.clone())?;
+                }
+                Ok(())
             })
             .await?;
             Ok(true)
@@ -371,28 +407,32 @@ async fn send(
     station: &InstanceId,
     analysis: &Analysis,
     manifest_key: &str,
-    output_key: &str,
     comment: String,
 ) -> Result<(), StepError> {
     let settings = env.settings();
     let store = env.forensic().evidence.clone();
-    let upload = store
-        .begin_upload(
-            output_key,
-            settings.upload_part_size_bytes,
-            OUTPUT_PARTS,
-            settings.presigned_url_seconds,
-        )
-        .await?;
-    let mut values = analysis.values.clone();
-    values.insert("output_upload_id".to_owned(), upload.upload_id.clone());
+    let part_size = settings
+        .upload_part_size_bytes
+        .clamp(MIN_PART_BYTES, MAX_PART_BYTES);
+    let mut values = BTreeMap::new();
     let mut parts = BTreeMap::new();
-    parts.insert("output".to_owned(), upload.part_urls.clone());
+    for (output, count) in analysis.outputs {
+        let upload = store
+            .begin_upload(
+                &output_key(case_id, analysis, output),
+                part_size,
+                *count,
+                settings.presigned_url_seconds,
+            )
+            .await?;
+        values.insert(upload_value(output), upload.upload_id.clone());
+        parts.insert((*output).to_owned(), upload.part_urls);
+    }
     let manifest = Manifest {
         document: analysis.document_kind.to_owned(),
         case_id: case_id.clone(),
         instance_id: station.clone(),
-        part_size_bytes: upload.part_size_bytes,
+        part_size_bytes: part_size,
         values,
         gets: analysis.gets.clone(),
         parts,
@@ -411,7 +451,7 @@ async fn send(
             settings.presigned_url_seconds,
         )
         .await?;
-    let mut parameters = BTreeMap::new();
+    let mut parameters = analysis.parameters.clone();
     parameters.insert("CaseId".to_owned(), case_id.to_string());
     parameters.insert("InstanceId".to_owned(), station.to_string());
     parameters.insert("ManifestUrl".to_owned(), url);

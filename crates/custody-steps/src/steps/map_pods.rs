@@ -17,17 +17,23 @@ use tracing::Instrument as _;
 use crate::capability::Capability;
 use crate::name::StepName;
 use crate::ports::ops::{cases, commands, evidence};
-use crate::ports::{CommandRequest, Environment};
+use crate::ports::{Bucket, CommandRequest, Environment};
 use crate::steps::capture_memory::{
-    CaptureMemoryInput, CaptureMemoryOutput, DEADLINE_MARGIN_SECONDS, StartStatus,
+    CaptureMemoryInput, CaptureMemoryOutput, DEADLINE, DEADLINE_MARGIN_SECONDS, MAX_PART_BYTES,
+    MIN_PART_BYTES, StartStatus,
 };
 use crate::steps::guard;
+use crate::steps::manifest::{self, Manifest};
 use crate::support::{case_update, failure, keys};
 
 const STEP: StepName = StepName::MapPods;
 
 /// Seconds the listing document may run.
 pub(crate) const MAP_TIMEOUT_SECONDS: u32 = 600;
+/// Parts presigned for the `podmap` output (ssm-documents/README.md: 1–2).
+const PODMAP_PARTS: u32 = 2;
+/// Manifest key of the `podmap` upload id.
+pub(crate) const PODMAP_UPLOAD: &str = "podmap_upload_id";
 
 /// Every port operation map-pods may call.
 pub const CAPABILITIES: &[&Capability] = &[
@@ -36,19 +42,22 @@ pub const CAPABILITIES: &[&Capability] = &[
     &commands::AGENT_STATUS,
     &commands::FIND_COMMAND,
     &commands::SEND_COMMAND,
-    &evidence::PRESIGN_PUT,
+    &evidence::GET_OBJECT,
+    &evidence::BEGIN_UPLOAD,
+    &evidence::PUT_OBJECT,
+    &evidence::PRESIGN_GET,
 ];
 
 /// Input: the case and the node (same shape as capture-memory's).
 pub type MapPodsInput = CaptureMemoryInput;
-/// Output (same shape as capture-memory's; `uploadId` is always null).
+/// Output (same shape as capture-memory's; `uploadId` is the `podmap` upload).
 pub type MapPodsOutput = CaptureMemoryOutput;
 
 /// Sends the container-listing document with a presigned PUT for its JSON.
 ///
 /// # Idempotency
-/// The command's comment is `custody <case> map-pods`; a retry finds and returns it. The deadline
-/// of a found command is recomputed from now, which only lengthens the wait of a retried step.
+/// The command's comment is `custody <case> map-pods`; a retry finds it and reads the upload id
+/// and deadline back from the manifest it was given.
 ///
 /// # Guardrail
 /// The node must be a memory target of the plan with case pods on it; otherwise
@@ -81,19 +90,24 @@ async fn body(input: &MapPodsInput, env: &dyn Environment) -> Result<MapPodsOutp
     let ports = env
         .target(&input.target.account, &input.target.region, case_id)
         .await?;
-    let now = env.clock().now();
-    let deadline = now.plus_seconds(i64::from(MAP_TIMEOUT_SECONDS) + DEADLINE_MARGIN_SECONDS);
+    let evidence = env.forensic().evidence.clone();
+    let manifest_key = keys::pod_map_manifest(case_id, instance);
     let comment = comment(case_id);
-    let started = |command_id: String| MapPodsOutput {
-        status: StartStatus::Started,
-        command_id: Some(command_id),
-        upload_id: None,
-        deadline: Some(deadline),
-        reason: None,
-    };
     if let Some(command_id) = ports.commands.find_command(instance, &comment).await? {
-        return Ok(started(command_id));
+        let manifest = manifest::parse(&evidence.get_object(&manifest_key).await?)?;
+        return Ok(MapPodsOutput {
+            status: StartStatus::Started,
+            command_id: Some(command_id),
+            upload_id: Some(manifest.value(PODMAP_UPLOAD)?.to_owned()),
+            deadline: Some(manifest.value(DEADLINE)?.parse().map_err(|_| {
+                StepError::internal(format!(
+                    "manifest {manifest_key:?} has a malformed deadline"
+                ))
+            })?),
+            reason: None,
+        });
     }
+    let now = env.clock().now();
     let status = ports
         .commands
         .agent_status(std::slice::from_ref(instance))
@@ -118,17 +132,47 @@ async fn body(input: &MapPodsInput, env: &dyn Environment) -> Result<MapPodsOutp
         });
     }
     let settings = env.settings();
-    let upload_url = env
-        .forensic()
-        .evidence
-        .presign_put(
+    let expiry = settings.presigned_url_seconds;
+    let part_size = settings
+        .upload_part_size_bytes
+        .clamp(MIN_PART_BYTES, MAX_PART_BYTES);
+    let upload = evidence
+        .begin_upload(
             &keys::container_listing(case_id, instance),
-            settings.presigned_url_seconds,
+            part_size,
+            PODMAP_PARTS,
+            expiry,
         )
         .await?;
+    let deadline = now.plus_seconds(i64::from(MAP_TIMEOUT_SECONDS) + DEADLINE_MARGIN_SECONDS);
+    let mut values = BTreeMap::new();
+    values.insert(PODMAP_UPLOAD.to_owned(), upload.upload_id.clone());
+    values.insert(DEADLINE.to_owned(), deadline.to_string());
+    let mut parts = BTreeMap::new();
+    parts.insert("podmap".to_owned(), upload.part_urls.clone());
+    let manifest = Manifest {
+        document: "map-pods".to_owned(),
+        case_id: case_id.clone(),
+        instance_id: instance.clone(),
+        part_size_bytes: upload.part_size_bytes,
+        values,
+        gets: Vec::new(),
+        parts,
+    };
+    evidence
+        .put_object(
+            &manifest_key,
+            manifest::render(&manifest).as_bytes(),
+            "text/plain",
+        )
+        .await?;
+    let manifest_url = evidence
+        .presign_get(Bucket::Evidence, &manifest_key, expiry)
+        .await?;
     let mut parameters = BTreeMap::new();
-    parameters.insert("UploadUrl".to_owned(), upload_url);
     parameters.insert("CaseId".to_owned(), case_id.to_string());
+    parameters.insert("InstanceId".to_owned(), instance.to_string());
+    parameters.insert("ManifestUrl".to_owned(), manifest_url);
     let request = CommandRequest {
         document: settings.documents.map_pods.clone(),
         instance_id: instance.clone(),
@@ -137,7 +181,13 @@ async fn body(input: &MapPodsInput, env: &dyn Environment) -> Result<MapPodsOutp
         timeout_seconds: MAP_TIMEOUT_SECONDS,
     };
     let command_id = ports.commands.send_command(&request).await?;
-    Ok(started(command_id))
+    Ok(MapPodsOutput {
+        status: StartStatus::Started,
+        command_id: Some(command_id),
+        upload_id: Some(upload.upload_id),
+        deadline: Some(deadline),
+        reason: None,
+    })
 }
 
 /// Runs the step from JSON.

@@ -23,6 +23,60 @@ pub struct ContainerListing {
     pub containers: Vec<HostContainer>,
 }
 
+impl ContainerListing {
+    /// Reads the map-pods document's `podmap` object: `crictl_ps` (the output of
+    /// `crictl ps -o json`) joined by container id with `containers` (each container's host `pid`
+    /// from `crictl inspect`). A flat `{"containers": [...]}` listing is accepted as well.
+    pub fn from_podmap(bytes: &[u8]) -> Result<ContainerListing, serde_json::Error> {
+        #[derive(Deserialize)]
+        struct Podmap {
+            #[serde(default)]
+            node_hostname: Option<String>,
+            #[serde(default)]
+            collected_at: Option<String>,
+            crictl_ps: CrictlPs,
+            #[serde(default)]
+            containers: Vec<Inspected>,
+        }
+        #[derive(Deserialize)]
+        struct CrictlPs {
+            #[serde(default)]
+            containers: Vec<HostContainer>,
+        }
+        #[derive(Deserialize)]
+        struct Inspected {
+            id: String,
+            #[serde(default)]
+            pid: Option<u32>,
+        }
+        let value: serde_json::Value = serde_json::from_slice(bytes)?;
+        if value.get("crictl_ps").is_none() {
+            return serde_json::from_value(value);
+        }
+        let podmap: Podmap = serde_json::from_value(value)?;
+        let containers = podmap
+            .crictl_ps
+            .containers
+            .into_iter()
+            .map(|mut c| {
+                if c.pid.is_none() {
+                    c.pid = podmap
+                        .containers
+                        .iter()
+                        .find(|i| i.id == c.id)
+                        .and_then(|i| i.pid);
+                }
+                c
+            })
+            .collect();
+        Ok(ContainerListing {
+            hostname: podmap.node_hostname,
+            collected_at: podmap.collected_at,
+            containers,
+        })
+    }
+}
+
 /// One container as the host reports it, normalised from either a flat object or the shape
 /// `crictl ps -o json` + `crictl inspect` produce (`metadata.name`, `image.image`, `labels`
 /// with `io.kubernetes.pod.*`, `info.pid`).
@@ -278,6 +332,25 @@ mod tests {
         // The host lists a second container under the pod's UID that the API does not know.
         assert_eq!(p.conflicts.len(), 1, "{:?}", p.conflicts);
         assert_eq!(map.other_containers, 2);
+    }
+
+    #[test]
+    fn reads_the_map_pods_document_output() {
+        let podmap = serde_json::json!({
+            "document": "custody-map-pods", "format": 1, "node_hostname": "ip-10-0-1-23",
+            "collected_at": "2026-11-23T09:00:00Z",
+            "crictl_ps": {"containers": [
+                {"id": C1, "podSandboxId": "s", "metadata": {"name": "api", "attempt": 0}, "image": {"image": "payments:1"},
+                 "state": "CONTAINER_RUNNING", "labels": {"io.kubernetes.pod.name": "api-1", "io.kubernetes.pod.namespace": "payments", "io.kubernetes.pod.uid": "uid-1"}}
+            ]},
+            "containers": [{"id": C1, "pid": 4242, "uts_hostname": "api-1", "error": null, "inspect": {"info": {"pid": 4242}}}]
+        });
+        let listing = ContainerListing::from_podmap(podmap.to_string().as_bytes()).unwrap();
+        assert_eq!(listing.hostname.as_deref(), Some("ip-10-0-1-23"));
+        assert_eq!(listing.containers[0].pid, Some(4242));
+        assert_eq!(listing.containers[0].pod_uid.as_deref(), Some("uid-1"));
+        let map = match_pods(&[pod("uid-1", &[C1])], &listing);
+        assert_eq!(map.pods[0].containers[0].pid, Some(4242));
     }
 
     #[test]

@@ -23,8 +23,10 @@ pub struct ShippedPart {
     pub bytes: u64,
     /// The ETag S3 returned.
     pub etag: String,
-    /// SHA-256 of the part, computed by the host.
-    pub sha256: Sha256Digest,
+    /// SHA-256 of the part, computed by the host. Required to complete a checksummed upload
+    /// and verify it; a document that omits it makes the step fail loudly.
+    #[serde(default)]
+    pub sha256: Option<Sha256Digest>,
 }
 
 /// One output as a document reports it.
@@ -40,19 +42,28 @@ pub struct Shipped {
 
 impl Shipped {
     /// The parts in the port's shape, in part order.
-    pub fn uploaded_parts(&self) -> Vec<UploadedPart> {
-        let mut parts: Vec<UploadedPart> = self
-            .parts
-            .iter()
-            .map(|p| UploadedPart {
+    ///
+    /// # Errors
+    /// `Custody.InvalidInput` when a part has no SHA-256: without it the upload can be neither
+    /// completed with checksums nor verified.
+    pub fn uploaded_parts(&self, what: &str) -> Result<Vec<UploadedPart>, StepError> {
+        let mut parts = Vec::with_capacity(self.parts.len());
+        for p in &self.parts {
+            let sha256 = p.sha256.clone().ok_or_else(|| {
+                StepError::invalid_input(format!(
+                    "{what}: the document reported part {} without its SHA-256 (parts[].sha256); the upload cannot be completed and verified without it",
+                    p.part
+                ))
+            })?;
+            parts.push(UploadedPart {
                 part_number: p.part,
                 etag: p.etag.clone(),
-                sha256: p.sha256.clone(),
+                sha256,
                 size_bytes: p.bytes,
-            })
-            .collect();
+            });
+        }
         parts.sort_by_key(|p| p.part_number);
-        parts
+        Ok(parts)
     }
 }
 
@@ -69,7 +80,7 @@ pub(crate) async fn complete_and_verify(
         Some(object) => object,
         None => {
             store
-                .complete_upload(key, upload_id, &shipped.uploaded_parts())
+                .complete_upload(key, upload_id, &shipped.uploaded_parts(what)?)
                 .await?
         }
     };
@@ -93,7 +104,7 @@ pub(crate) fn verify(
             ),
         ));
     }
-    let parts = shipped.uploaded_parts();
+    let parts = shipped.uploaded_parts(what)?;
     let digests: Vec<&Sha256Digest> = parts.iter().map(|p| &p.sha256).collect();
     let expected = checksum::composite_sha256(&digests)
         .map_err(|e| StepError::internal(format!("{what}: a validated digest is not hex ({e})")))?;
@@ -129,13 +140,13 @@ mod tests {
                     part: 2,
                     bytes: 3,
                     etag: "e2".into(),
-                    sha256: digest(b"efg"),
+                    sha256: Some(digest(b"efg")),
                 },
                 ShippedPart {
                     part: 1,
                     bytes: 4,
                     etag: "e1".into(),
-                    sha256: digest(b"abcd"),
+                    sha256: Some(digest(b"abcd")),
                 },
             ],
         }
@@ -156,7 +167,7 @@ mod tests {
         let s = shipped();
         let good = checksum::composite_sha256(&[&digest(b"abcd"), &digest(b"efg")]).unwrap();
         verify(&s, &stored(7, Some(good.clone())), "image").unwrap();
-        let err = verify(&s, &stored(6, Some(good)), "image").unwrap_err();
+        let err = verify(&s, &stored(6, Some(good.clone())), "image").unwrap_err();
         assert_eq!(err.name, ErrorName::EvidenceMismatch);
         let swapped = checksum::composite_sha256(&[&digest(b"efg"), &digest(b"abcd")]).unwrap();
         assert_eq!(
@@ -169,5 +180,10 @@ mod tests {
             verify(&s, &stored(7, None), "image").unwrap_err().name,
             ErrorName::EvidenceMismatch
         );
+        let mut no_hash = s.clone();
+        no_hash.parts[0].sha256 = None;
+        let err = verify(&no_hash, &stored(7, None), "image").unwrap_err();
+        assert_eq!(err.name, ErrorName::InvalidInput);
+        assert!(err.cause.contains("parts[].sha256"), "{}", err.cause);
     }
 }

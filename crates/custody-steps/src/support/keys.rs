@@ -17,14 +17,19 @@ pub(crate) fn memory_manifest(case: &CaseId, instance: &InstanceId) -> String {
     format!("cases/{case}/memory/{instance}.manifest")
 }
 
-/// The host's container listing for the pod-to-PID map.
+/// The host's container listing (the map-pods document's `podmap` output).
 pub(crate) fn container_listing(case: &CaseId, instance: &InstanceId) -> String {
-    format!("cases/{case}/pod-map/{instance}.containers.json")
+    format!("cases/{case}/pod-map/{instance}.podmap.json")
+}
+
+/// The manifest handed to the host for the container listing.
+pub(crate) fn pod_map_manifest(case: &CaseId, instance: &InstanceId) -> String {
+    format!("cases/{case}/pod-map/{instance}.manifest")
 }
 
 /// The matched pod-to-PID map.
 pub(crate) fn pod_pid_map(case: &CaseId, instance: &InstanceId) -> String {
-    format!("cases/{case}/pod-map/{instance}.json")
+    format!("cases/{case}/pod-map/{instance}.map.json")
 }
 
 /// The prefix under which the workstation's analyses write their outputs.
