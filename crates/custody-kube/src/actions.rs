@@ -130,6 +130,7 @@ impl KubeCluster {
                     .await?
                     .ok_or_else(|| KubeError::NotFound {
                         what: what.clone(),
+                        reason: "NotFound".to_owned(),
                         message: "no such pod".to_owned(),
                     })?;
             let prior_labels = current.metadata.labels.clone().unwrap_or_default();
@@ -277,6 +278,7 @@ impl KubeCluster {
                 Some(_) => {
                     return Err(KubeError::Conflict {
                         what,
+                        reason: "AlreadyExists".to_owned(),
                         message: format!(
                             "it exists with a spec other than deny-all for {key}={value}; custody does not overwrite it"
                         ),
@@ -287,6 +289,7 @@ impl KubeCluster {
         }
         Err(KubeError::Conflict {
             what,
+            reason: "Conflict".to_owned(),
             message: "it was deleted and re-created concurrently; try again".to_owned(),
         })
     }
@@ -363,6 +366,7 @@ impl KubeCluster {
             .await?
             .ok_or_else(|| KubeError::NotFound {
                 what: what.clone(),
+                reason: "NotFound".to_owned(),
                 message: "no such node".to_owned(),
             })?;
         let prior = current

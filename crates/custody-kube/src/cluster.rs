@@ -227,6 +227,7 @@ impl KubeCluster {
             .await?
             .ok_or_else(|| KubeError::NotFound {
                 what: node_what(name),
+                reason: "NotFound".to_owned(),
                 message: "no such node".to_owned(),
             })?;
         instance_id_of(&node)

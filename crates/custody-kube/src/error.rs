@@ -22,6 +22,9 @@ pub enum KubeError {
     NotFound {
         /// The object.
         what: String,
+        /// The Status `reason` (`NotFound`, `AlreadyExists`, `Forbidden`, …), used as the
+        /// step error\'s service code.
+        reason: String,
         /// The API server's message.
         message: String,
     },
@@ -31,6 +34,9 @@ pub enum KubeError {
     Conflict {
         /// The object.
         what: String,
+        /// The Status `reason` (`NotFound`, `AlreadyExists`, `Forbidden`, …), used as the
+        /// step error\'s service code.
+        reason: String,
         /// The API server's message, or custody's explanation.
         message: String,
     },
@@ -40,6 +46,9 @@ pub enum KubeError {
     AccessDenied {
         /// The object.
         what: String,
+        /// The Status `reason` (`NotFound`, `AlreadyExists`, `Forbidden`, …), used as the
+        /// step error\'s service code.
+        reason: String,
         /// 401 or 403.
         code: u16,
         /// The API server's message (names the missing verb and resource).
@@ -50,6 +59,9 @@ pub enum KubeError {
     Invalid {
         /// The object.
         what: String,
+        /// The Status `reason` (`NotFound`, `AlreadyExists`, `Forbidden`, …), used as the
+        /// step error\'s service code.
+        reason: String,
         /// 400 or 422.
         code: u16,
         /// The API server's message.
@@ -60,6 +72,9 @@ pub enum KubeError {
     Throttled {
         /// The object.
         what: String,
+        /// The Status `reason` (`NotFound`, `AlreadyExists`, `Forbidden`, …), used as the
+        /// step error\'s service code.
+        reason: String,
         /// The API server's message.
         message: String,
     },
@@ -68,6 +83,9 @@ pub enum KubeError {
     Unavailable {
         /// The object.
         what: String,
+        /// The Status `reason` (`NotFound`, `AlreadyExists`, `Forbidden`, …), used as the
+        /// step error\'s service code.
+        reason: String,
         /// The HTTP status.
         code: u16,
         /// The API server's message.
@@ -78,6 +96,9 @@ pub enum KubeError {
     Api {
         /// The object.
         what: String,
+        /// The Status `reason` (`NotFound`, `AlreadyExists`, `Forbidden`, …), used as the
+        /// step error\'s service code.
+        reason: String,
         /// The HTTP status.
         code: u16,
         /// The API server's message.
@@ -164,30 +185,68 @@ impl KubeError {
         // A proxy or load balancer in front of a private endpoint may answer with a whole HTML
         // page: keep the start, which says what it is.
         let message = truncate(message.trim());
+        let reason = if !status.reason.is_empty()
+            && status.reason.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            status.reason.clone()
+        } else {
+            // kube-rs fills `reason` with prose when the body was not a Status.
+            format!("HTTP{}", status.code)
+        };
         match status.code {
-            404 => Self::NotFound { what, message },
-            409 => Self::Conflict { what, message },
+            404 => Self::NotFound {
+                what,
+                reason,
+                message,
+            },
+            409 => Self::Conflict {
+                what,
+                reason,
+                message,
+            },
             401 | 403 => Self::AccessDenied {
                 what,
+                reason,
                 code: status.code,
                 message,
             },
             400 | 422 => Self::Invalid {
                 what,
+                reason,
                 code: status.code,
                 message,
             },
-            429 => Self::Throttled { what, message },
+            429 => Self::Throttled {
+                what,
+                reason,
+                message,
+            },
             408 | 500..=599 => Self::Unavailable {
                 what,
+                reason,
                 code: status.code,
                 message,
             },
             code => Self::Api {
                 what,
+                reason,
                 code,
                 message,
             },
+        }
+    }
+
+    /// The Status reason, if the API server answered.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::NotFound { reason, .. }
+            | Self::Conflict { reason, .. }
+            | Self::AccessDenied { reason, .. }
+            | Self::Invalid { reason, .. }
+            | Self::Throttled { reason, .. }
+            | Self::Unavailable { reason, .. }
+            | Self::Api { reason, .. } => Some(reason),
+            _ => None,
         }
     }
 
@@ -233,7 +292,8 @@ impl KubeError {
     }
 
     /// This error as the step error the state machine sees: its name, the whole cause chain,
-    /// and the HTTP status as the service code (`HTTP 409`).
+    /// and the Status reason as the service code (`AlreadyExists`, `Forbidden`), as the
+    /// simulated cluster reports it too.
     pub fn to_step_error(&self) -> StepError {
         let mut cause = self.to_string();
         let mut source = self.source();
@@ -243,8 +303,8 @@ impl KubeError {
             source = err.source();
         }
         let step = StepError::new(self.error_name(), cause);
-        match self.http_status() {
-            Some(code) => step.with_service_code(format!("HTTP {code}")),
+        match self.reason() {
+            Some(reason) => step.with_service_code(reason),
             None => step,
         }
     }

@@ -376,7 +376,7 @@ async fn cordon_denied_by_rbac_is_access_denied() {
     );
     let step = err.to_step_error();
     assert_eq!(step.name.as_str(), "Custody.AccessDenied");
-    assert_eq!(step.service_code.as_deref(), Some("HTTP 403"));
+    assert_eq!(step.service_code.as_deref(), Some("Forbidden"));
     assert!(
         step.cause.contains("cannot patch resource"),
         "{}",

@@ -57,30 +57,38 @@ async fn label_answered_with(status: u16, fixture: &str) -> KubeError {
 #[tokio::test]
 async fn status_codes_map_to_named_errors() {
     let cases = [
-        (403, "status-403-patch-nodes.json", ErrorName::AccessDenied),
+        (
+            403,
+            "status-403-patch-nodes.json",
+            ErrorName::AccessDenied,
+            "Forbidden",
+        ),
         (
             422,
             "status-422-invalid-label.json",
             ErrorName::InvalidInput,
+            "Invalid",
         ),
         (
             429,
             "status-429-too-many-requests.json",
             ErrorName::Throttled,
+            "TooManyRequests",
         ),
         (
             500,
             "status-500-webhook.json",
             ErrorName::ServiceUnavailable,
+            "InternalError",
         ),
-        (404, "status-404-pod.json", ErrorName::NotFound),
+        (404, "status-404-pod.json", ErrorName::NotFound, "NotFound"),
     ];
-    for (status, fixture, name) in cases {
+    for (status, fixture, name, reason) in cases {
         let err = label_answered_with(status, fixture).await;
         assert_eq!(err.http_status(), Some(status), "{err}");
         let step = err.to_step_error();
         assert_eq!(step.name, name, "{status}: {err}");
-        assert_eq!(step.service_code, Some(format!("HTTP {status}")));
+        assert_eq!(step.service_code.as_deref(), Some(reason));
         assert!(
             step.cause
                 .contains(r#"pod "payments"/"payments-api-7d9f8b6c5d-x2k4q""#),
@@ -153,6 +161,7 @@ async fn a_non_status_error_page_is_kept_short() {
         matches!(err, KubeError::Unavailable { code: 502, .. }),
         "{err}"
     );
+    assert_eq!(err.to_step_error().service_code.as_deref(), Some("HTTP502"));
     assert!(
         err.to_string().len() < 1000,
         "message truncated: {} chars",

@@ -160,5 +160,5 @@ async fn unknown_workload_kind_is_unsupported_and_errors_keep_their_names() {
     .await
     .unwrap_err();
     assert_eq!(err.name, ErrorName::AccessDenied);
-    assert_eq!(err.service_code.as_deref(), Some("HTTP 403"));
+    assert_eq!(err.service_code.as_deref(), Some("Forbidden"));
 }
