@@ -118,7 +118,9 @@ impl Scenario {
         let mut wait = Duration::from_secs(2);
         let mut attempt = 0;
         loop {
+            let before = self.world.calls().len();
             let out = custody_steps::run_step(step, input.clone(), &self.env).await;
+            self.assert_declared(step, before);
             let retry = matches!(&out, Err(e) if matches!(e.name, ErrorName::Throttled | ErrorName::ServiceUnavailable | ErrorName::StaleCase));
             if !retry || attempt == 6 {
                 self.log.lock().unwrap().push((step, input, out.clone()));
@@ -274,6 +276,23 @@ impl Scenario {
             }
         }
         Ok(())
+    }
+
+    /// Every port call the step made since `before` is one its `CAPABILITIES` declare: the IAM
+    /// policy built from that list would allow exactly what the step does.
+    fn assert_declared(&self, step: StepName, before: usize) {
+        let declared = step.capabilities();
+        for call in self.world.calls().iter().skip(before) {
+            assert!(
+                declared
+                    .iter()
+                    .any(|c| c.port == call.capability.port
+                        && c.operation == call.capability.operation),
+                "{step} called {:?}.{} without declaring it",
+                call.capability.port,
+                call.capability.operation
+            );
+        }
     }
 
     pub async fn case(&self, id: &CaseId) -> Case {
