@@ -1,5 +1,6 @@
 //! Scenario tests: whole cases over the simulated world (issue 4, "Done when").
 
+mod asl_run;
 mod support;
 
 use std::collections::BTreeSet;

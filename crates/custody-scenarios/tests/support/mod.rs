@@ -83,6 +83,18 @@ pub const BASTION_2: &str = "i-0123456789abcdef1";
 impl Scenario {
     pub fn new(world: &str) -> Scenario {
         let world = World::from_json(&fixture(world)).expect("world fixture loads");
+        Scenario::over(world)
+    }
+
+    /// A scenario whose world reads time from `clock` (the ASL engine's virtual clock).
+    pub fn with_clock(world: &str, clock: custody_sim::SimClock) -> Scenario {
+        let world = World::from_json(&fixture(world))
+            .expect("world fixture loads")
+            .with_clock(clock);
+        Scenario::over(world)
+    }
+
+    fn over(world: World) -> Scenario {
         let env = SimEnvironment::new(&world).expect("environment over the world");
         Scenario {
             world,
