@@ -23,6 +23,8 @@ enum Commands {
     Validate(commands::validate::Args),
     /// Run a state machine locally and print one JSON object with its outcome.
     Run(commands::run::Args),
+    /// Print the IAM actions each step's code declares (what the CDK app grants).
+    IamPolicy(commands::iam_policy::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         match cli.command {
             Commands::Validate(args) => commands::validate::run(args).await,
             Commands::Run(args) => commands::run::run(args).await,
+            Commands::IamPolicy(args) => commands::iam_policy::run(args).await,
         }
     });
     match result {

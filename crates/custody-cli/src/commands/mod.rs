@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
+pub mod iam_policy;
 pub mod run;
 pub mod validate;
