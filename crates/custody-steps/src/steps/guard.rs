@@ -8,7 +8,7 @@ use custody_core::case::Case;
 use custody_core::error::StepError;
 use custody_core::id::{ClusterName, InstanceId};
 use custody_core::inventory::{InstanceFacts, PodFacts};
-use custody_core::plan::Plan;
+use custody_core::plan::{IsolationTarget, Plan};
 
 use crate::steps::isolate::protected;
 
@@ -102,6 +102,18 @@ pub(crate) fn isolation_target<'c>(
         return Err(not_planned(case, instance, "isolation"));
     }
     facts_or_error(case, instance)
+}
+
+/// The plan's isolation entry for the instance (its actions and pods).
+pub(crate) fn isolation_plan<'c>(
+    case: &'c Case,
+    instance: &InstanceId,
+) -> Result<&'c IsolationTarget, StepError> {
+    plan(case)?
+        .isolation
+        .iter()
+        .find(|t| &t.instance_id == instance)
+        .ok_or_else(|| not_planned(case, instance, "isolation"))
 }
 
 /// The case's pods scheduled on the node backed by `instance`.

@@ -6,6 +6,7 @@
 //! quarantine security group on every ENI, instance profile detached, role sessions revoked,
 //! optional NACL) in [`isolate_ec2`](super::isolate_ec2).
 
+use custody_core::case::ActionKind;
 use custody_core::error::{ErrorName, StepError};
 use custody_core::id::CaseId;
 use custody_core::trigger::Target;
@@ -83,7 +84,8 @@ pub struct IsolateOutput {
 /// policy is written once per role and case.
 ///
 /// # Guardrail
-/// The instance must be an isolation target of the case's plan. A resource the plan refused
+/// The instance must be an isolation target of the case's plan, and only the actions and pods
+/// the plan lists for it are applied. A resource the plan refused
 /// (`IsTriageRequired=false` on it or its cluster) is refused with `Custody.Protected` before any
 /// port is called; so is an instance the plan does not isolate.
 ///
@@ -111,6 +113,7 @@ async fn body(input: &IsolateInput, env: &dyn Environment) -> Result<IsolateOutp
     let instance = &input.target.instance_id;
     let case = case_update::load(env.forensic().cases.as_ref(), case_id).await?;
     let facts = guard::isolation_target(&case, instance)?.clone();
+    let planned = guard::isolation_plan(&case, instance)?;
     let ports = env
         .target(&input.target.account, &input.target.region, case_id)
         .await?;
@@ -120,10 +123,18 @@ async fn body(input: &IsolateInput, env: &dyn Environment) -> Result<IsolateOutp
     if let Some(cluster) = guard::case_cluster(&case) {
         // A node finding contains the node (cordon, EC2 quarantine); labelling every pod on it,
         // DaemonSets and the CNI included, would only break the node's networking for nothing.
-        let pods = if matches!(case.request.target, Target::Node { .. }) {
+        let pods: Vec<_> = if matches!(case.request.target, Target::Node { .. }) {
             Vec::new()
         } else {
             guard::pods_on(&case, instance)
+                .into_iter()
+                .filter(|p| {
+                    planned
+                        .pods
+                        .iter()
+                        .any(|r| r.namespace == p.namespace && r.name == p.name)
+                })
+                .collect()
         };
         let (_, api) = ports
             .clusters
@@ -139,9 +150,12 @@ async fn body(input: &IsolateInput, env: &dyn Environment) -> Result<IsolateOutp
             api: api.as_ref(),
             case: case_id,
             step: STEP,
+            actions: &planned.actions,
         };
         kube.contain_pods(&pods, &mut log, &mut notes).await;
-        if let Some(node) = facts.node.as_ref() {
+        if let Some(node) = facts.node.as_ref()
+            && planned.actions.contains(&ActionKind::CordonNode)
+        {
             kube.cordon(node, &mut log).await;
         }
     }
@@ -150,6 +164,7 @@ async fn body(input: &IsolateInput, env: &dyn Environment) -> Result<IsolateOutp
         ports: &ports,
         case: case_id,
         step: STEP,
+        actions: &planned.actions,
     };
     ec2.contain_instance(&facts, &mut log, &mut notes).await;
 

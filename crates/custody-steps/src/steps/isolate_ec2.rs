@@ -46,6 +46,8 @@ pub(crate) struct Ec2Isolation<'a> {
     pub case: &'a CaseId,
     /// The step applying the actions.
     pub step: StepName,
+    /// The actions the plan lists for this target.
+    pub actions: &'a [ActionKind],
 }
 
 impl Ec2Isolation<'_> {
@@ -92,12 +94,23 @@ impl Ec2Isolation<'_> {
                 return;
             }
         };
-        self.termination_protection(id, log).await;
-        self.preserve_volumes(&live, log).await;
-        self.quarantine_network(&live, log).await;
-        self.revoke_sessions(triaged, log, notes).await;
-        self.detach_profile(id, log).await;
-        if self.env.settings().isolate_subnet_nacl {
+        let planned = |kind: ActionKind| self.actions.contains(&kind);
+        if planned(ActionKind::TerminationProtection) {
+            self.termination_protection(id, log).await;
+        }
+        if planned(ActionKind::PreserveVolumes) {
+            self.preserve_volumes(&live, log).await;
+        }
+        if planned(ActionKind::QuarantineSecurityGroup) {
+            self.quarantine_network(&live, log).await;
+        }
+        if planned(ActionKind::RevokeRoleSessions) {
+            self.revoke_sessions(triaged, log, notes).await;
+        }
+        if planned(ActionKind::InstanceProfile) {
+            self.detach_profile(id, log).await;
+        }
+        if planned(ActionKind::NaclIsolation) && self.env.settings().isolate_subnet_nacl {
             self.nacl(&live, log).await;
         }
     }

@@ -26,6 +26,8 @@ pub(crate) struct KubeIsolation<'a> {
     pub case: &'a CaseId,
     /// The step applying the actions.
     pub step: StepName,
+    /// The actions the plan lists for this target.
+    pub actions: &'a [ActionKind],
 }
 
 impl KubeIsolation<'_> {
@@ -50,6 +52,9 @@ impl KubeIsolation<'_> {
     ) {
         let key = self.env.settings().quarantine_label.clone();
         let value = self.case.to_string();
+        if !self.actions.contains(&ActionKind::LabelPod) {
+            return;
+        }
         for pod in pods {
             let (ns, name) = (pod.namespace.clone(), pod.name.clone());
             let planned = self.planned(
@@ -82,6 +87,9 @@ impl KubeIsolation<'_> {
                 },
             )
             .await;
+        }
+        if !self.actions.contains(&ActionKind::DenyAllNetworkPolicy) {
+            return;
         }
         let namespaces: BTreeSet<&Namespace> = pods.iter().map(|p| &p.namespace).collect();
         let policy = policy_name(self.case);
