@@ -10,7 +10,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, BootstraplessSynthesizer } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { ConfigError, readConfig } from '../lib/config';
 import { ForensicStack } from '../lib/forensic-stack';
 import { ResponderStack } from '../lib/responder-stack';
@@ -47,8 +47,6 @@ function main(): void {
   new ResponderStack(app, `${pascalPrefix}Responder`, {
     config,
     steps,
-    // Deployed by plain CloudFormation/StackSets into accounts that are not CDK-bootstrapped.
-    synthesizer: new BootstraplessSynthesizer(),
   });
   app.synth();
 }

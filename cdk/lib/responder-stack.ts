@@ -17,7 +17,7 @@
  * Kubernetes access is separate: map this role to the `custody-responder` group
  * (cdk/manifests/responder-clusterrole.md).
  */
-import { Aws, CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { Aws, BootstraplessSynthesizer, CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { CustodyConfig } from './config';
@@ -55,7 +55,8 @@ export class ResponderStack extends Stack {
   readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: ResponderStackProps) {
-    super(scope, id, props);
+    // Deployed by plain CloudFormation/StackSets into accounts that are not CDK-bootstrapped.
+    super(scope, id, { synthesizer: new BootstraplessSynthesizer(), ...props });
     const { config } = props;
     const trusted = targetSteps(props.steps).map(
       (s) => `arn:aws:iam::${config.forensicAccount}:role/${stepRoleName(config.namePrefix, s)}`,
