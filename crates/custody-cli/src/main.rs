@@ -5,6 +5,7 @@
 
 mod bindings;
 mod commands;
+mod local;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,6 +26,13 @@ enum Commands {
     Run(commands::run::Args),
     /// Print the IAM actions each step's code declares (what the CDK app grants).
     IamPolicy(commands::iam_policy::Args),
+    /// Run one custody step against a simulated world and print its JSON output.
+    Step(commands::step::Args),
+    /// List and show the cases in the local store.
+    #[command(subcommand)]
+    Case(commands::case::Command),
+    /// Undo a case's containment (forensic-release) over the case's saved world.
+    Release(commands::release::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +61,9 @@ fn main() -> ExitCode {
             Commands::Validate(args) => commands::validate::run(args).await,
             Commands::Run(args) => commands::run::run(args).await,
             Commands::IamPolicy(args) => commands::iam_policy::run(args).await,
+            Commands::Step(args) => commands::step::run(args).await,
+            Commands::Case(cmd) => commands::case::run(cmd).await,
+            Commands::Release(args) => commands::release::run(args).await,
         }
     });
     match result {

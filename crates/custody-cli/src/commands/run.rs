@@ -52,6 +52,20 @@ pub struct Args {
     /// Print each state as it is entered, and each failure, on stderr.
     #[arg(long)]
     progress: bool,
+    /// Run the custody steps in-process against this simulated world (a fixture or a saved
+    /// world), keeping the case in the local store; prints a case summary.
+    #[arg(long, value_name = "FILE")]
+    world: Option<PathBuf>,
+    /// With --world: where cases, reports and saved worlds live (default: $CUSTODY_HOME, else
+    /// ./.custody).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// With --world: no progress lines on stderr.
+    #[arg(long)]
+    quiet: bool,
+    /// With --world: print the machine-readable result instead of the summary.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs the execution and prints its outcome; exit code 0 if it succeeded, 1 otherwise.
@@ -60,6 +74,15 @@ pub struct Args {
 /// Unreadable or invalid definition or input, bad bindings, a Task resource without a binding,
 /// or a checkpoint that cannot be used.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(world) = &args.world {
+        let input = read_input(args.input.as_deref())?;
+        let options = crate::local::run::Options {
+            state_dir: crate::local::state_dir(args.state_dir.as_deref()),
+            quiet: args.quiet,
+            json: args.json,
+        };
+        return crate::local::run::run_case(&args.definition, input, world, &options).await;
+    }
     let text = std::fs::read_to_string(&args.definition)
         .with_context(|| format!("cannot read {}", args.definition.display()))?;
     let definition = Definition::from_str(&text)
