@@ -100,7 +100,7 @@ export class ForensicStack extends Stack {
         image: config.forensicAmiId ?? null,
         instanceType: config.workstationInstanceType,
         subnet: this.workstation.subnetId,
-        securityGroup: this.workstation.securityGroup.securityGroupId,
+        securityGroup: this.workstation.securityGroup.attrGroupId,
         instanceProfile: this.workstation.profile.instanceProfileName,
       },
       trigger: {

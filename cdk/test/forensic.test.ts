@@ -192,7 +192,7 @@ test('SSM documents: every YAML file as a Command document; host documents share
 test('workstation: SSM core role with evidence writes under cases/, profile, SG with no ingress and 443-only egress', () => {
   const { forensicT } = built();
   forensicT.hasResourceProperties('AWS::IAM::InstanceProfile', { InstanceProfileName: 'custody-workstation' });
-  const sgs = Object.values(forensicT.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('workstation') } }));
+  const sgs = Object.values(forensicT.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('forensic workstation') } }));
   assert.equal(sgs.length, 1);
   assert.equal(sgs[0].Properties.SecurityGroupIngress, undefined);
   assert.deepEqual(sgs[0].Properties.SecurityGroupEgress, [
@@ -203,4 +203,32 @@ test('workstation: SSM core role with evidence writes under cases/, profile, SG 
   const text = JSON.stringify(forensicT.findResources('AWS::IAM::Policy'));
   assert.match(text, /"Sid":"WriteEvidenceUnderCases"[^}]*/);
   assert.match(text, /\/cases\/\*/);
+});
+
+test('without a workstation subnet, a routeless VPC with SSM and S3 endpoints is created', () => {
+  const { forensicT } = built();
+  forensicT.resourceCountIs('AWS::EC2::VPC', 1);
+  forensicT.resourceCountIs('AWS::EC2::InternetGateway', 0);
+  forensicT.resourceCountIs('AWS::EC2::NatGateway', 0);
+  forensicT.resourceCountIs('AWS::EC2::Route', 0);
+  const endpoints = Object.values(forensicT.findResources('AWS::EC2::VPCEndpoint')).map((e) => e.Properties.ServiceName).sort();
+  assert.deepEqual(endpoints, ['com.amazonaws.eu-west-1.ec2messages', 'com.amazonaws.eu-west-1.s3', 'com.amazonaws.eu-west-1.ssm', 'com.amazonaws.eu-west-1.ssmmessages']);
+});
+
+test('an existing workstation VPC and subnet are used as given', () => {
+  const { App } = require('aws-cdk-lib');
+  const { Template } = require('aws-cdk-lib/assertions');
+  const { ForensicStack } = require('../lib/forensic-stack');
+  const { config, testAsset } = require('./helpers');
+  const { loadStepActions } = require('../lib/steps');
+  const stack = new ForensicStack(new App({ context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } }), 'F', {
+    env: { account: '444455556666', region: 'eu-west-1' },
+    config: config({ workstationVpcId: 'vpc-0123456789abcdef0', workstationSubnetId: 'subnet-0123456789abcdef0' }),
+    steps: loadStepActions(),
+    lambdaAsset: testAsset(),
+  });
+  const t = Template.fromStack(stack);
+  t.resourceCountIs('AWS::EC2::VPC', 0);
+  t.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: 'vpc-0123456789abcdef0' });
+  assert.match(JSON.stringify(t.toJSON()), /subnet-0123456789abcdef0/);
 });

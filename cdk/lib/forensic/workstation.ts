@@ -7,7 +7,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Stack } from 'aws-cdk-lib';
+import { Fn, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 /** Properties of [`Workstation`]. */
@@ -31,41 +31,29 @@ export class Workstation extends Construct {
   /** Its instance profile (name passed to the steps). */
   readonly profile: iam.InstanceProfile;
   /** No ingress, egress 443 only. */
-  readonly securityGroup: ec2.SecurityGroup;
+  readonly securityGroup: ec2.CfnSecurityGroup;
   /** The subnet the steps launch it in. */
   readonly subnetId: string;
 
   constructor(scope: Construct, id: string, props: WorkstationProps) {
     super(scope, id);
-    let vpc: ec2.IVpc;
+    let vpcId: string;
     if (props.existing !== undefined) {
-      vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: props.existing.vpcId, availabilityZones: [] });
+      vpcId = props.existing.vpcId;
       this.subnetId = props.existing.subnetId;
     } else {
-      const created = new ec2.Vpc(this, 'Vpc', {
-        ipAddresses: ec2.IpAddresses.cidr('10.90.0.0/24'),
-        // Named explicitly so synth needs no AZ lookup (works offline).
-        availabilityZones: [`${Stack.of(this).region}a`],
-        natGateways: 0,
-        subnetConfiguration: [{ name: 'workstation', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 26 }],
-      });
-      created.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
-      for (const [name, svc] of [
-        ['Ssm', ec2.InterfaceVpcEndpointAwsService.SSM],
-        ['SsmMessages', ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES],
-        ['Ec2Messages', ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES],
-      ] as const) {
-        created.addInterfaceEndpoint(name, { service: svc, privateDnsEnabled: true });
-      }
-      vpc = created;
-      this.subnetId = created.isolatedSubnets[0].subnetId;
+      const created = isolatedVpc(this);
+      vpcId = created.vpcId;
+      this.subnetId = created.subnetId;
     }
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc,
-      description: 'custody forensic workstation: no ingress, HTTPS egress only',
-      allowAllOutbound: false,
+    // L1: the L2 SecurityGroup wants an IVpc, which for an imported or token VPC id needs a lookup.
+    this.securityGroup = new ec2.CfnSecurityGroup(this, 'SecurityGroup', {
+      vpcId,
+      groupDescription: 'custody forensic workstation: no ingress, HTTPS egress only',
+      securityGroupEgress: [
+        { ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIp: '0.0.0.0/0', description: 'SSM, S3 and KMS over HTTPS' },
+      ],
     });
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'SSM, S3 and KMS over HTTPS');
 
     this.role = new iam.Role(this, 'Role', {
       roleName: props.name,
@@ -96,4 +84,55 @@ export class Workstation extends Construct {
     );
     this.profile = new iam.InstanceProfile(this, 'Profile', { instanceProfileName: props.name, role: this.role });
   }
+}
+
+/**
+ * A one-subnet VPC with no route out, reaching SSM and S3 through endpoints only. Built from
+ * CloudFormation resources so its zone is picked at deploy time (`Fn::GetAZs`): the L2 `Vpc`
+ * needs an account lookup to validate zones, which would break offline synth.
+ */
+function isolatedVpc(scope: Construct): { vpcId: string; subnetId: string } {
+  const cidr = '10.90.0.0/24';
+  const vpc = new ec2.CfnVPC(scope, 'Vpc', {
+    cidrBlock: cidr,
+    enableDnsHostnames: true,
+    enableDnsSupport: true,
+    tags: [{ key: 'Name', value: 'custody-workstation' }],
+  });
+  const subnet = new ec2.CfnSubnet(scope, 'Subnet', {
+    vpcId: vpc.ref,
+    cidrBlock: '10.90.0.0/26',
+    availabilityZone: Fn.select(0, Fn.getAzs(Stack.of(scope).region)),
+    mapPublicIpOnLaunch: false,
+    tags: [{ key: 'Name', value: 'custody-workstation' }],
+  });
+  const routes = new ec2.CfnRouteTable(scope, 'Routes', { vpcId: vpc.ref });
+  new ec2.CfnSubnetRouteTableAssociation(scope, 'RoutesAssociation', { subnetId: subnet.ref, routeTableId: routes.ref });
+  const region = Stack.of(scope).region;
+  new ec2.CfnVPCEndpoint(scope, 'S3Endpoint', {
+    vpcId: vpc.ref,
+    serviceName: `com.amazonaws.${region}.s3`,
+    vpcEndpointType: 'Gateway',
+    routeTableIds: [routes.ref],
+  });
+  const endpointSg = new ec2.CfnSecurityGroup(scope, 'EndpointSecurityGroup', {
+    vpcId: vpc.ref,
+    groupDescription: 'custody workstation VPC endpoints: HTTPS from the VPC',
+    securityGroupIngress: [{ ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIp: cidr, description: 'HTTPS from the VPC' }],
+  });
+  for (const [id, svc] of [
+    ['SsmEndpoint', 'ssm'],
+    ['SsmMessagesEndpoint', 'ssmmessages'],
+    ['Ec2MessagesEndpoint', 'ec2messages'],
+  ] as const) {
+    new ec2.CfnVPCEndpoint(scope, id, {
+      vpcId: vpc.ref,
+      serviceName: `com.amazonaws.${region}.${svc}`,
+      vpcEndpointType: 'Interface',
+      privateDnsEnabled: true,
+      subnetIds: [subnet.ref],
+      securityGroupIds: [endpointSg.attrGroupId],
+    });
+  }
+  return { vpcId: vpc.ref, subnetId: subnet.ref };
 }
