@@ -246,9 +246,13 @@ impl Scenario {
                     .map_err(at(StepName::InvestigateCheck))
                 }
                 .await;
-                self.step(StepName::InvestigateTeardown, input.clone())
-                    .await
-                    .map_err(at(StepName::InvestigateTeardown))?;
+                self.poll(
+                    StepName::InvestigateTeardown,
+                    input.clone(),
+                    Duration::from_secs(20),
+                )
+                .await
+                .map_err(at(StepName::InvestigateTeardown))?;
                 investigated?;
             }
         }

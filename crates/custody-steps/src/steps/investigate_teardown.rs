@@ -1,6 +1,6 @@
 //! `investigate-teardown`: terminate the workstation and delete the case's evidence volumes.
 
-use custody_core::error::{ErrorName, StepError};
+use custody_core::error::StepError;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument as _;
 
@@ -27,6 +27,10 @@ pub const CAPABILITIES: &[&Capability] = &[
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TeardownOutput {
+    /// Whether everything is gone: no workstation left running and every evidence volume
+    /// deleted. `false` while a volume is still attached to the terminating workstation; the
+    /// state machine waits and calls teardown again.
+    pub done: bool,
     /// Whether a workstation was terminated by this run (false: there was none left).
     pub terminated: bool,
     /// Evidence volumes deleted by this run.
@@ -45,8 +49,9 @@ pub struct TeardownOutput {
 /// Acts only on resources tagged with this case in the forensic account.
 ///
 /// # Errors
-/// `Custody.ServiceUnavailable` when a volume is still attached to the terminating workstation
-/// (retried by the state machine), other port errors.
+/// Port errors. A volume still attached to the terminating workstation is not an error: the
+/// output says `done: false` and the state machine polls (a terminating instance releases its
+/// volumes after tens of seconds, longer than a jittered retry budget reliably covers).
 ///
 /// # Caveats
 /// Does not record its failure on the case itself when it runs on the failure path: the state
@@ -66,7 +71,9 @@ async fn body(input: &CaseInput, env: &dyn Environment) -> Result<TeardownOutput
     let case_id = &input.case_id;
     let ws = env.forensic().workstation.clone();
     let mut terminated = false;
-    if let Some(found) = ws.find_workstation(case_id).await? {
+    if let Some(found) = ws.find_workstation(case_id).await?
+        && found.state != "shutting-down"
+    {
         ws.terminate_workstation(&found.instance_id).await?;
         terminated = true;
     }
@@ -84,35 +91,28 @@ async fn body(input: &CaseInput, env: &dyn Environment) -> Result<TeardownOutput
             Err(err) => return Err(err),
         }
     }
-    let now = env.clock().now();
-    let message = format!(
-        "investigation torn down: workstation {}, {deleted} evidence volume(s) deleted{}",
-        if terminated {
-            "terminated"
-        } else {
-            "already gone"
-        },
-        if stuck.is_empty() {
-            String::new()
-        } else {
-            format!(", {} still attached", stuck.len())
-        }
-    );
-    case_update::update(env.forensic().cases.as_ref(), case_id, |c| {
-        c.note(STEP.as_str(), "investigation-teardown", &message, now);
-        Ok(())
-    })
-    .await?;
+    if terminated || deleted > 0 {
+        let now = env.clock().now();
+        let message = format!(
+            "investigation teardown: workstation {}, {deleted} evidence volume(s) deleted, {} still attached",
+            if terminated {
+                "terminated"
+            } else {
+                "already gone"
+            },
+            stuck.len()
+        );
+        case_update::update(env.forensic().cases.as_ref(), case_id, |c| {
+            c.note(STEP.as_str(), "investigation-teardown", &message, now);
+            Ok(())
+        })
+        .await?;
+    }
     if !stuck.is_empty() {
-        return Err(StepError::new(
-            ErrorName::ServiceUnavailable,
-            format!(
-                "evidence volumes still attached to the terminating workstation, retry: {}",
-                stuck.join(", ")
-            ),
-        ));
+        tracing::info!(volumes = %stuck.join(", "), "evidence volumes still attached; teardown will be polled again");
     }
     Ok(TeardownOutput {
+        done: stuck.is_empty(),
         terminated,
         volumes_deleted: deleted,
     })
