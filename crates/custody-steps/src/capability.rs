@@ -72,7 +72,13 @@ impl Capability {
         operation: &'static str,
         iam_actions: &'static [&'static str],
     ) -> Self {
-        Self { port, operation, iam_actions, rbac: &[], effect: Effect::Read }
+        Self {
+            port,
+            operation,
+            iam_actions,
+            rbac: &[],
+            effect: Effect::Read,
+        }
     }
 
     /// A mutating AWS operation.
@@ -81,7 +87,13 @@ impl Capability {
         operation: &'static str,
         iam_actions: &'static [&'static str],
     ) -> Self {
-        Self { port, operation, iam_actions, rbac: &[], effect: Effect::Mutate }
+        Self {
+            port,
+            operation,
+            iam_actions,
+            rbac: &[],
+            effect: Effect::Mutate,
+        }
     }
 
     /// A Kubernetes API operation.
@@ -90,14 +102,22 @@ impl Capability {
         rbac: &'static [&'static str],
         effect: Effect,
     ) -> Self {
-        Self { port: PortName::Cluster, operation, iam_actions: &[], rbac, effect }
+        Self {
+            port: PortName::Cluster,
+            operation,
+            iam_actions: &[],
+            rbac,
+            effect,
+        }
     }
 }
 
 /// The sorted, de-duplicated IAM actions of a set of capabilities.
 pub fn iam_actions(capabilities: &[&Capability]) -> Vec<&'static str> {
-    let mut actions: Vec<&'static str> =
-        capabilities.iter().flat_map(|c| c.iam_actions.iter().copied()).collect();
+    let mut actions: Vec<&'static str> = capabilities
+        .iter()
+        .flat_map(|c| c.iam_actions.iter().copied())
+        .collect();
     actions.sort_unstable();
     actions.dedup();
     actions
@@ -105,8 +125,10 @@ pub fn iam_actions(capabilities: &[&Capability]) -> Vec<&'static str> {
 
 /// The sorted, de-duplicated RBAC rules of a set of capabilities.
 pub fn rbac_rules(capabilities: &[&Capability]) -> Vec<&'static str> {
-    let mut rules: Vec<&'static str> =
-        capabilities.iter().flat_map(|c| c.rbac.iter().copied()).collect();
+    let mut rules: Vec<&'static str> = capabilities
+        .iter()
+        .flat_map(|c| c.rbac.iter().copied())
+        .collect();
     rules.sort_unstable();
     rules.dedup();
     rules

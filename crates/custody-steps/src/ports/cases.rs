@@ -56,15 +56,22 @@ pub mod ops {
     use crate::capability::{Capability, PortName::CaseStore as P};
 
     /// [`super::CaseStore::create`]
-    pub const CREATE: Capability =
-        Capability::mutate(P, "create", &["dynamodb:TransactWriteItems", "dynamodb:PutItem"]);
+    pub const CREATE: Capability = Capability::mutate(
+        P,
+        "create",
+        &["dynamodb:TransactWriteItems", "dynamodb:PutItem"],
+    );
     /// [`super::CaseStore::load`]
     pub const LOAD: Capability = Capability::read(P, "load", &["dynamodb:Query"]);
     /// [`super::CaseStore::save`]
     pub const SAVE: Capability = Capability::mutate(
         P,
         "save",
-        &["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        &[
+            "dynamodb:TransactWriteItems",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        ],
     );
     /// [`super::CaseStore::list`]
     pub const LIST: Capability = Capability::read(P, "list", &["dynamodb:Query"]);

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use custody_core::error::StepError;
-use custody_core::id::{AccountId, Arn, CaseId, ClusterName, Namespace, NodeName, PodName, Region, ServiceAccountName};
+use custody_core::id::{
+    AccountId, Arn, CaseId, ClusterName, Namespace, NodeName, PodName, Region, ServiceAccountName,
+};
 use custody_core::inventory::{NodeFacts, PodFacts};
 use serde::{Deserialize, Serialize};
 
@@ -53,7 +55,11 @@ pub trait ClusterConnector: Send + Sync {
 #[async_trait]
 pub trait Cluster: Send + Sync {
     /// One pod, `None` if absent.
-    async fn get_pod(&self, namespace: &Namespace, name: &PodName) -> Result<Option<PodFacts>, StepError>;
+    async fn get_pod(
+        &self,
+        namespace: &Namespace,
+        name: &PodName,
+    ) -> Result<Option<PodFacts>, StepError>;
 
     /// Pods matching a selector, in a namespace or (with `None`) all namespaces.
     async fn list_pods(
@@ -117,7 +123,11 @@ pub trait Cluster: Send + Sync {
     async fn delete_policy(&self, namespace: &Namespace, name: &str) -> Result<(), StepError>;
 
     /// Sets `spec.unschedulable`; returns the prior value.
-    async fn set_unschedulable(&self, node: &NodeName, unschedulable: bool) -> Result<bool, StepError>;
+    async fn set_unschedulable(
+        &self,
+        node: &NodeName,
+        unschedulable: bool,
+    ) -> Result<bool, StepError>;
 }
 
 /// Capabilities of [`ClusterConnector`] and [`Cluster`].
@@ -148,12 +158,18 @@ pub mod ops {
     pub const LABEL_POD: Capability =
         Capability::kube("label_pod", &["pods:get", "pods:patch"], Effect::Mutate);
     /// [`super::Cluster::restore_pod_label`]
-    pub const RESTORE_POD_LABEL: Capability =
-        Capability::kube("restore_pod_label", &["pods:get", "pods:patch"], Effect::Mutate);
+    pub const RESTORE_POD_LABEL: Capability = Capability::kube(
+        "restore_pod_label",
+        &["pods:get", "pods:patch"],
+        Effect::Mutate,
+    );
     /// [`super::Cluster::ensure_deny_all_policy`]
     pub const ENSURE_DENY_ALL_POLICY: Capability = Capability::kube(
         "ensure_deny_all_policy",
-        &["networkpolicies.networking.k8s.io:create", "networkpolicies.networking.k8s.io:get"],
+        &[
+            "networkpolicies.networking.k8s.io:create",
+            "networkpolicies.networking.k8s.io:get",
+        ],
         Effect::Mutate,
     );
     /// [`super::Cluster::allowing_policies`]
@@ -169,8 +185,11 @@ pub mod ops {
         Effect::Mutate,
     );
     /// [`super::Cluster::set_unschedulable`]
-    pub const SET_UNSCHEDULABLE: Capability =
-        Capability::kube("set_unschedulable", &["nodes:get", "nodes:patch"], Effect::Mutate);
+    pub const SET_UNSCHEDULABLE: Capability = Capability::kube(
+        "set_unschedulable",
+        &["nodes:get", "nodes:patch"],
+        Effect::Mutate,
+    );
 
     /// All of them.
     pub const ALL: &[&Capability] = &[

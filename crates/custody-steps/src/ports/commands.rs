@@ -97,7 +97,11 @@ pub trait NodeCommands: Send + Sync {
     async fn send_command(&self, request: &CommandRequest) -> Result<String, StepError>;
 
     /// The invocation's status and output.
-    async fn invocation(&self, command_id: &str, instance: &InstanceId) -> Result<Invocation, StepError>;
+    async fn invocation(
+        &self,
+        command_id: &str,
+        instance: &InstanceId,
+    ) -> Result<Invocation, StepError>;
 }
 
 /// Capabilities of [`NodeCommands`].
@@ -110,7 +114,8 @@ pub mod ops {
     /// [`super::NodeCommands::find_command`]
     pub const FIND_COMMAND: Capability = Capability::read(P, "find_command", &["ssm:ListCommands"]);
     /// [`super::NodeCommands::send_command`]
-    pub const SEND_COMMAND: Capability = Capability::mutate(P, "send_command", &["ssm:SendCommand"]);
+    pub const SEND_COMMAND: Capability =
+        Capability::mutate(P, "send_command", &["ssm:SendCommand"]);
     /// [`super::NodeCommands::invocation`]
     pub const INVOCATION: Capability =
         Capability::read(P, "invocation", &["ssm:GetCommandInvocation"]);

@@ -21,7 +21,8 @@ pub struct ProfileAssociation {
 pub trait Compute: Send + Sync {
     /// Everything triage needs about these instances: tags, network, volumes, profile.
     /// Unknown ids are `Custody.NotFound`.
-    async fn describe_instances(&self, ids: &[InstanceId]) -> Result<Vec<InstanceFacts>, StepError>;
+    async fn describe_instances(&self, ids: &[InstanceId])
+    -> Result<Vec<InstanceFacts>, StepError>;
 
     /// Other instances that use the same instance profile: they share its role, so revoking the
     /// role's sessions affects them too, and the case must name them.
@@ -55,7 +56,11 @@ pub trait Compute: Send + Sync {
     async fn disassociate_profile(&self, association_id: &str) -> Result<(), StepError>;
 
     /// Associates a profile (used by release to restore the recorded one).
-    async fn associate_profile(&self, instance: &InstanceId, profile: &Arn) -> Result<(), StepError>;
+    async fn associate_profile(
+        &self,
+        instance: &InstanceId,
+        profile: &Arn,
+    ) -> Result<(), StepError>;
 }
 
 /// Capabilities of [`Compute`].
@@ -63,26 +68,47 @@ pub mod ops {
     use crate::capability::{Capability, PortName::Compute as P};
 
     /// [`super::Compute::describe_instances`]
-    pub const DESCRIBE_INSTANCES: Capability =
-        Capability::read(P, "describe_instances", &["ec2:DescribeInstances", "ec2:DescribeVolumes"]);
+    pub const DESCRIBE_INSTANCES: Capability = Capability::read(
+        P,
+        "describe_instances",
+        &["ec2:DescribeInstances", "ec2:DescribeVolumes"],
+    );
     /// [`super::Compute::instances_with_profile`]
-    pub const INSTANCES_WITH_PROFILE: Capability =
-        Capability::read(P, "instances_with_profile", &["ec2:DescribeIamInstanceProfileAssociations"]);
+    pub const INSTANCES_WITH_PROFILE: Capability = Capability::read(
+        P,
+        "instances_with_profile",
+        &["ec2:DescribeIamInstanceProfileAssociations"],
+    );
     /// [`super::Compute::termination_protection`]
-    pub const TERMINATION_PROTECTION: Capability =
-        Capability::read(P, "termination_protection", &["ec2:DescribeInstanceAttribute"]);
+    pub const TERMINATION_PROTECTION: Capability = Capability::read(
+        P,
+        "termination_protection",
+        &["ec2:DescribeInstanceAttribute"],
+    );
     /// [`super::Compute::set_termination_protection`]
-    pub const SET_TERMINATION_PROTECTION: Capability =
-        Capability::mutate(P, "set_termination_protection", &["ec2:ModifyInstanceAttribute"]);
+    pub const SET_TERMINATION_PROTECTION: Capability = Capability::mutate(
+        P,
+        "set_termination_protection",
+        &["ec2:ModifyInstanceAttribute"],
+    );
     /// [`super::Compute::set_delete_on_termination`]
-    pub const SET_DELETE_ON_TERMINATION: Capability =
-        Capability::mutate(P, "set_delete_on_termination", &["ec2:ModifyInstanceAttribute"]);
+    pub const SET_DELETE_ON_TERMINATION: Capability = Capability::mutate(
+        P,
+        "set_delete_on_termination",
+        &["ec2:ModifyInstanceAttribute"],
+    );
     /// [`super::Compute::profile_association`]
-    pub const PROFILE_ASSOCIATION: Capability =
-        Capability::read(P, "profile_association", &["ec2:DescribeIamInstanceProfileAssociations"]);
+    pub const PROFILE_ASSOCIATION: Capability = Capability::read(
+        P,
+        "profile_association",
+        &["ec2:DescribeIamInstanceProfileAssociations"],
+    );
     /// [`super::Compute::disassociate_profile`]
-    pub const DISASSOCIATE_PROFILE: Capability =
-        Capability::mutate(P, "disassociate_profile", &["ec2:DisassociateIamInstanceProfile"]);
+    pub const DISASSOCIATE_PROFILE: Capability = Capability::mutate(
+        P,
+        "disassociate_profile",
+        &["ec2:DisassociateIamInstanceProfile"],
+    );
     /// [`super::Compute::associate_profile`]
     pub const ASSOCIATE_PROFILE: Capability = Capability::mutate(
         P,

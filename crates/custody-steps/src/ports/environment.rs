@@ -8,8 +8,8 @@ use custody_core::id::{AccountId, CaseId, ImageId, Region, SecurityGroupId, Subn
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CaseStore, ClusterConnector, Compute, EvidenceStore, FindingsHub, Identity, NodeCommands, Notifier,
-    Quarantine, Snapshots, Workstation,
+    CaseStore, ClusterConnector, Compute, EvidenceStore, FindingsHub, Identity, NodeCommands,
+    Notifier, Quarantine, Snapshots, Workstation,
 };
 
 /// Time as the environment sees it: wall time in AWS, virtual time in the simulated world.

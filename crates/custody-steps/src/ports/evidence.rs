@@ -77,7 +77,11 @@ pub trait EvidenceStore: Send + Sync {
     async fn get_object(&self, key: &str) -> Result<Vec<u8>, StepError>;
 
     /// Head of an object; `None` when it does not exist.
-    async fn head_object(&self, bucket: Bucket, key: &str) -> Result<Option<StoredObject>, StepError>;
+    async fn head_object(
+        &self,
+        bucket: Bucket,
+        key: &str,
+    ) -> Result<Option<StoredObject>, StepError>;
 
     /// Starts a multipart upload with SHA-256 checksums and presigns one PUT URL per part.
     async fn begin_upload(

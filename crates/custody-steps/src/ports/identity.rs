@@ -15,7 +15,12 @@ pub trait Identity: Send + Sync {
     async fn role_policy(&self, role: &RoleArn, name: &str) -> Result<Option<String>, StepError>;
 
     /// Puts an inline policy; idempotent (same name, same document).
-    async fn put_role_policy(&self, role: &RoleArn, name: &str, document: &str) -> Result<(), StepError>;
+    async fn put_role_policy(
+        &self,
+        role: &RoleArn,
+        name: &str,
+        document: &str,
+    ) -> Result<(), StepError>;
 
     /// Deletes an inline policy; a missing policy is fine.
     async fn delete_role_policy(&self, role: &RoleArn, name: &str) -> Result<(), StepError>;
@@ -38,6 +43,10 @@ pub mod ops {
         Capability::mutate(P, "delete_role_policy", &["iam:DeleteRolePolicy"]);
 
     /// All of them.
-    pub const ALL: &[&Capability] =
-        &[&INSTANCE_PROFILE_ROLES, &ROLE_POLICY, &PUT_ROLE_POLICY, &DELETE_ROLE_POLICY];
+    pub const ALL: &[&Capability] = &[
+        &INSTANCE_PROFILE_ROLES,
+        &ROLE_POLICY,
+        &PUT_ROLE_POLICY,
+        &DELETE_ROLE_POLICY,
+    ];
 }

@@ -39,7 +39,8 @@ pub trait Quarantine: Send + Sync {
     ) -> Result<SecurityGroupId, StepError>;
 
     /// The groups on an ENI now.
-    async fn eni_groups(&self, eni: &NetworkInterfaceId) -> Result<Vec<SecurityGroupId>, StepError>;
+    async fn eni_groups(&self, eni: &NetworkInterfaceId)
+    -> Result<Vec<SecurityGroupId>, StepError>;
 
     /// Replaces the groups on an ENI; idempotent.
     async fn set_eni_groups(
@@ -78,14 +79,21 @@ pub mod ops {
     pub const CREATE_QUARANTINE_GROUP: Capability = Capability::mutate(
         P,
         "create_quarantine_group",
-        &["ec2:CreateSecurityGroup", "ec2:RevokeSecurityGroupEgress", "ec2:CreateTags"],
+        &[
+            "ec2:CreateSecurityGroup",
+            "ec2:RevokeSecurityGroupEgress",
+            "ec2:CreateTags",
+        ],
     );
     /// [`super::Quarantine::eni_groups`]
     pub const ENI_GROUPS: Capability =
         Capability::read(P, "eni_groups", &["ec2:DescribeNetworkInterfaces"]);
     /// [`super::Quarantine::set_eni_groups`]
-    pub const SET_ENI_GROUPS: Capability =
-        Capability::mutate(P, "set_eni_groups", &["ec2:ModifyNetworkInterfaceAttribute"]);
+    pub const SET_ENI_GROUPS: Capability = Capability::mutate(
+        P,
+        "set_eni_groups",
+        &["ec2:ModifyNetworkInterfaceAttribute"],
+    );
     /// [`super::Quarantine::subnet_acl`]
     pub const SUBNET_ACL: Capability =
         Capability::read(P, "subnet_acl", &["ec2:DescribeNetworkAcls"]);
@@ -101,8 +109,11 @@ pub mod ops {
         ],
     );
     /// [`super::Quarantine::replace_acl_association`]
-    pub const REPLACE_ACL_ASSOCIATION: Capability =
-        Capability::mutate(P, "replace_acl_association", &["ec2:ReplaceNetworkAclAssociation"]);
+    pub const REPLACE_ACL_ASSOCIATION: Capability = Capability::mutate(
+        P,
+        "replace_acl_association",
+        &["ec2:ReplaceNetworkAclAssociation"],
+    );
 
     /// All of them.
     pub const ALL: &[&Capability] = &[

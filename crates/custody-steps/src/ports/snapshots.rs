@@ -87,7 +87,11 @@ pub trait Snapshots: Send + Sync {
     async fn copy_snapshot(&self, request: &CopySnapshotRequest) -> Result<SnapshotId, StepError>;
 
     /// Lets another account create volumes from the snapshot; idempotent.
-    async fn share_snapshot(&self, snapshot: &SnapshotId, account: &AccountId) -> Result<(), StepError>;
+    async fn share_snapshot(
+        &self,
+        snapshot: &SnapshotId,
+        account: &AccountId,
+    ) -> Result<(), StepError>;
 }
 
 /// Capabilities of [`Snapshots`].
@@ -98,8 +102,11 @@ pub mod ops {
     pub const FIND_CASE_SNAPSHOTS: Capability =
         Capability::read(P, "find_case_snapshots", &["ec2:DescribeSnapshots"]);
     /// [`super::Snapshots::create_snapshots`]
-    pub const CREATE_SNAPSHOTS: Capability =
-        Capability::mutate(P, "create_snapshots", &["ec2:CreateSnapshots", "ec2:CreateTags"]);
+    pub const CREATE_SNAPSHOTS: Capability = Capability::mutate(
+        P,
+        "create_snapshots",
+        &["ec2:CreateSnapshots", "ec2:CreateTags"],
+    );
     /// [`super::Snapshots::describe_snapshots`]
     pub const DESCRIBE_SNAPSHOTS: Capability =
         Capability::read(P, "describe_snapshots", &["ec2:DescribeSnapshots"]);

@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use custody_core::error::StepError;
-use custody_core::id::{CaseId, ImageId, InstanceId, SecurityGroupId, SnapshotId, SubnetId, VolumeId};
+use custody_core::id::{
+    CaseId, ImageId, InstanceId, SecurityGroupId, SnapshotId, SubnetId, VolumeId,
+};
 use serde::{Deserialize, Serialize};
 
 use super::Tags;
@@ -68,7 +70,10 @@ pub trait Workstation: Send + Sync {
     async fn find_workstation(&self, case: &CaseId) -> Result<Option<WorkstationInfo>, StepError>;
 
     /// Launches the workstation; idempotent through the spec's client token.
-    async fn launch_workstation(&self, spec: &WorkstationSpec) -> Result<WorkstationInfo, StepError>;
+    async fn launch_workstation(
+        &self,
+        spec: &WorkstationSpec,
+    ) -> Result<WorkstationInfo, StepError>;
 
     /// Volumes tagged with this case.
     async fn find_case_volumes(&self, case: &CaseId) -> Result<Vec<VolumeInfo>, StepError>;
@@ -114,8 +119,11 @@ pub mod ops {
     pub const FIND_CASE_VOLUMES: Capability =
         Capability::read(P, "find_case_volumes", &["ec2:DescribeVolumes"]);
     /// [`super::Workstation::create_evidence_volume`]
-    pub const CREATE_EVIDENCE_VOLUME: Capability =
-        Capability::mutate(P, "create_evidence_volume", &["ec2:CreateVolume", "ec2:CreateTags"]);
+    pub const CREATE_EVIDENCE_VOLUME: Capability = Capability::mutate(
+        P,
+        "create_evidence_volume",
+        &["ec2:CreateVolume", "ec2:CreateTags"],
+    );
     /// [`super::Workstation::attach_volume`]
     pub const ATTACH_VOLUME: Capability =
         Capability::mutate(P, "attach_volume", &["ec2:AttachVolume"]);
