@@ -198,9 +198,6 @@ fn a_protected_cluster_is_refused_and_untouched() {
 }
 
 #[test]
-#[ignore = "intermittent: InvestigateTeardown's Retry (6 attempts, FULL jitter) can run out before the \
-            simulated workstation finishes terminating and releases its evidence volumes \
-            (Custody.ServiceUnavailable); reported on issue 4"]
 fn a_bare_ec2_triage_only_event_completes() {
     let dir = tempfile::tempdir().unwrap();
     let (out, v) = run_json(
