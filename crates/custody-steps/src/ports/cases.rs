@@ -56,10 +56,15 @@ pub mod ops {
     use crate::capability::{Capability, PortName::CaseStore as P};
 
     /// [`super::CaseStore::create`]
+    /// (Query: a case that already exists is read back and returned.)
     pub const CREATE: Capability = Capability::mutate(
         P,
         "create",
-        &["dynamodb:TransactWriteItems", "dynamodb:PutItem"],
+        &[
+            "dynamodb:TransactWriteItems",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+        ],
     );
     /// [`super::CaseStore::load`]
     pub const LOAD: Capability = Capability::read(P, "load", &["dynamodb:Query"]);
@@ -71,6 +76,8 @@ pub mod ops {
             "dynamodb:TransactWriteItems",
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
+            // The stored collection is read to write only what is new (append-only check).
+            "dynamodb:Query",
         ],
     );
     /// [`super::CaseStore::list`]

@@ -71,7 +71,12 @@ pub mod ops {
     pub const DESCRIBE_INSTANCES: Capability = Capability::read(
         P,
         "describe_instances",
-        &["ec2:DescribeInstances", "ec2:DescribeVolumes"],
+        // DescribeInstanceTypes: the instance's memory size, which sizes the memory upload.
+        &[
+            "ec2:DescribeInstances",
+            "ec2:DescribeVolumes",
+            "ec2:DescribeInstanceTypes",
+        ],
     );
     /// [`super::Compute::instances_with_profile`]
     pub const INSTANCES_WITH_PROFILE: Capability = Capability::read(

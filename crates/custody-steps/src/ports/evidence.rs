@@ -120,17 +120,28 @@ pub mod ops {
     use crate::capability::{Capability, PortName::EvidenceStore as P};
 
     /// [`super::EvidenceStore::put_object`]
-    pub const PUT_OBJECT: Capability = Capability::mutate(P, "put_object", &["s3:PutObject"]);
+    /// (PutObjectRetention: the Object Lock retention is set on the request itself.)
+    pub const PUT_OBJECT: Capability =
+        Capability::mutate(P, "put_object", &["s3:PutObject", "s3:PutObjectRetention"]);
     /// [`super::EvidenceStore::get_object`]
     pub const GET_OBJECT: Capability = Capability::read(P, "get_object", &["s3:GetObject"]);
     /// [`super::EvidenceStore::head_object`] (ListBucket lets a missing key answer 404, not 403).
     pub const HEAD_OBJECT: Capability =
         Capability::read(P, "head_object", &["s3:GetObject", "s3:ListBucket"]);
     /// [`super::EvidenceStore::begin_upload`]
-    pub const BEGIN_UPLOAD: Capability = Capability::mutate(P, "begin_upload", &["s3:PutObject"]);
-    /// [`super::EvidenceStore::complete_upload`]
-    pub const COMPLETE_UPLOAD: Capability =
-        Capability::mutate(P, "complete_upload", &["s3:PutObject"]);
+    /// (PutObjectRetention: the Object Lock retention is set when the upload is created.)
+    pub const BEGIN_UPLOAD: Capability = Capability::mutate(
+        P,
+        "begin_upload",
+        &["s3:PutObject", "s3:PutObjectRetention"],
+    );
+    /// [`super::EvidenceStore::complete_upload`] (PutObjectRetention: the retention is confirmed
+    /// on the completed version.)
+    pub const COMPLETE_UPLOAD: Capability = Capability::mutate(
+        P,
+        "complete_upload",
+        &["s3:PutObject", "s3:PutObjectRetention"],
+    );
     /// [`super::EvidenceStore::abort_upload`]
     pub const ABORT_UPLOAD: Capability =
         Capability::mutate(P, "abort_upload", &["s3:AbortMultipartUpload"]);

@@ -83,6 +83,9 @@ pub mod ops {
             "ec2:CreateSecurityGroup",
             "ec2:RevokeSecurityGroupEgress",
             "ec2:CreateTags",
+            // A retry takes over the group it made before and closes whatever rules it has.
+            "ec2:DescribeSecurityGroups",
+            "ec2:RevokeSecurityGroupIngress",
         ],
     );
     /// [`super::Quarantine::eni_groups`]

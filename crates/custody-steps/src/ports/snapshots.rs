@@ -112,7 +112,16 @@ pub mod ops {
         Capability::read(P, "describe_snapshots", &["ec2:DescribeSnapshots"]);
     /// [`super::Snapshots::copy_snapshot`]
     pub const COPY_SNAPSHOT: Capability =
-        Capability::mutate(P, "copy_snapshot", &["ec2:CopySnapshot", "ec2:CreateTags"]);
+        // DescribeSnapshots: CopySnapshot has no client token; the token is a tag, looked up first.
+        Capability::mutate(
+            P,
+            "copy_snapshot",
+            &[
+                "ec2:CopySnapshot",
+                "ec2:CreateTags",
+                "ec2:DescribeSnapshots",
+            ],
+        );
     /// [`super::Snapshots::share_snapshot`]
     pub const SHARE_SNAPSHOT: Capability =
         Capability::mutate(P, "share_snapshot", &["ec2:ModifySnapshotAttribute"]);

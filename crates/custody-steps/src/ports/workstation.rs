@@ -126,7 +126,12 @@ pub mod ops {
     );
     /// [`super::Workstation::attach_volume`]
     pub const ATTACH_VOLUME: Capability =
-        Capability::mutate(P, "attach_volume", &["ec2:AttachVolume"]);
+        // DescribeVolumes: an attach retried after success finds the attachment already there.
+        Capability::mutate(
+            P,
+            "attach_volume",
+            &["ec2:AttachVolume", "ec2:DescribeVolumes"],
+        );
     /// [`super::Workstation::terminate_workstation`]
     pub const TERMINATE_WORKSTATION: Capability =
         Capability::mutate(P, "terminate_workstation", &["ec2:TerminateInstances"]);
