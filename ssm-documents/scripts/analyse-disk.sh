@@ -205,6 +205,9 @@ md5_b64() {
 }
 
 # put_part FILE URL: PUTs FILE to a presigned part URL; prints the ETag S3 returned.
+# Only Content-MD5 goes with it, never x-amz-checksum-sha256: the step presigns every part before
+# its bytes exist, so that header cannot be among the URL's signed headers, and S3 refuses
+# unsigned x-amz-* headers on a presigned request (README.md, "Per-part SHA-256").
 put_part() {
   local file="$1" url="$2" headers="$WORK/put.headers" etag
   : >"$headers"
@@ -217,9 +220,11 @@ put_part() {
 }
 
 # upload_parts NAME: reads stdin and PUTs it, PART_SIZE bytes at a time (one part at a time in the
-# tmpfs), to the manifest's part URLs for NAME. Records "n bytes etag" lines in $WORK/NAME.parts.
+# tmpfs), to the manifest's part URLs for NAME. Each part's SHA-256 is taken from the very file in
+# the tmpfs that is then PUT (nothing is read again from the host's disk). Records
+# "n bytes etag sha256" lines in $WORK/NAME.parts.
 upload_parts() {
-  local name="$1" part="$WORK/$1.part" list="$WORK/$1.parts" n=0 size url etag
+  local name="$1" part="$WORK/$1.part" list="$WORK/$1.parts" n=0 size url etag sha
   : >"$list"
   while :; do
     n=$((n + 1))
@@ -231,8 +236,10 @@ upload_parts() {
     fi
     url="${PART_URL[$name:$n]-}"
     [[ -n "$url" ]] || fail "output $name is larger than the $((n - 1)) parts the manifest presigned"
+    sha="$(sha256_of "$part")"
+    is_sha256 "$sha" || fail "hashing part $n of output $name failed"
     etag="$(put_part "$part" "$url")"
-    printf '%d %d %s\n' "$n" "$size" "$etag" >>"$list"
+    printf '%d %d %s %s\n' "$n" "$size" "$etag" "$sha" >>"$list"
     ((size == PART_SIZE)) || break
   done
   rm -f -- "$part"
@@ -249,12 +256,13 @@ ship() {
   wait "$hpid" || fail "hashing output $name failed"
 }
 
-# shipped_json NAME: {"bytes":N,"sha256":"...","parts":[{"part":1,"bytes":N,"etag":"..."},...]}
+# shipped_json NAME: {"bytes":N,"sha256":"...","parts":[{"part":1,"bytes":N,"etag":"...",
+# "sha256":"<hex of the part>"},...]}
 shipped_json() {
-  local name="$1" n size etag total=0 sep="" parts="" hash
-  while read -r n size etag; do
+  local name="$1" n size etag sha total=0 sep="" parts="" hash
+  while read -r n size etag sha; do
     total=$((total + size))
-    parts+="$sep{\"part\":$n,\"bytes\":$size,\"etag\":$(json_str "$etag")}"
+    parts+="$sep{\"part\":$n,\"bytes\":$size,\"etag\":$(json_str "$etag"),\"sha256\":\"$sha\"}"
     sep=","
   done <"$WORK/$name.parts"
   hash="$(cat "$WORK/$name.sha256")"
@@ -262,8 +270,8 @@ shipped_json() {
 }
 # shipped_bytes NAME: total bytes uploaded for output NAME.
 shipped_bytes() {
-  local n size etag total=0
-  while read -r n size etag; do total=$((total + size)); done <"$WORK/$1.parts"
+  local n size etag sha total=0
+  while read -r n size etag sha; do total=$((total + size)); done <"$WORK/$1.parts"
   printf '%d' "$total"
 }
 # --- custody common: end -----------------------------------------------------------------------
