@@ -3,6 +3,7 @@
 mod choice;
 pub(crate) mod fields;
 mod graph;
+mod recovery;
 mod state;
 
 use crate::error::ptr;
