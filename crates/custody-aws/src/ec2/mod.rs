@@ -19,9 +19,8 @@ use custody_steps::ports::Tags;
 
 use crate::error::invalid;
 
-/// The tag that ties a resource to its case; finders search by it, so every resource a finder must
-/// find again carries it.
-pub const CASE_TAG: &str = "custody:case";
+/// The tag that ties a resource to its case (defined once, in the steps' ports).
+pub use custody_steps::ports::CASE_TAG;
 /// The tag naming the instance a snapshot was taken from.
 pub const INSTANCE_TAG: &str = "custody:instance";
 /// The tag naming what a resource is for (`workstation`).

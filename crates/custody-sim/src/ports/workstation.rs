@@ -111,7 +111,7 @@ fn launch(cx: &mut Ctx<'_>, spec: &WorkstationSpec) -> Result<WorkstationInfo, S
         .map(|s| s.availability_zone.clone())
         .unwrap_or_default();
     let mut tags = spec.tags.clone();
-    tags.entry("custody:case".into())
+    tags.entry(custody_steps::ports::CASE_TAG.into())
         .or_insert_with(|| spec.case.to_string());
     let inst = Instance {
         id: id.clone(),

@@ -33,7 +33,9 @@ pub use compute::{Compute, ProfileAssociation};
 pub use environment::{
     Clock, DocumentSettings, Environment, ForensicPorts, Settings, TargetPorts, WorkstationSettings,
 };
-pub use evidence::{Bucket, EvidenceStore, StoredObject, UploadTicket, UploadedPart};
+pub use evidence::{
+    Bucket, EvidenceStore, ListedPart, StoredObject, UploadTicket, UploadedPart, etag_unquoted,
+};
 pub use findings::{FindingsHub, WorkflowStatus};
 pub use identity::Identity;
 pub use notifier::{Notification, Notifier};
@@ -75,6 +77,12 @@ pub mod ops {
         .concat()
     }
 }
+
+/// The tag key that ties a resource to its case: finders search by it, so every resource a
+/// finder must find again (snapshots, volumes, the workstation) carries it. One constant, because
+/// the steps write it, the AWS adapters filter on it and the simulated world honours it; if they
+/// spelled it differently, a retry would create a second copy instead of finding the first.
+pub const CASE_TAG: &str = "custody:case";
 
 /// Tags custody puts on everything it creates, so a retry can find what an earlier attempt made
 /// and a responder can see why a resource exists.
