@@ -125,15 +125,11 @@ fn lookup<'v>(
     input: &'v Value,
     context: &'v Value,
 ) -> Option<std::borrow::Cow<'v, Value>> {
-    let doc = if path.root() == Root::Context {
-        context
-    } else {
-        input
-    };
-    if path.is_definite() {
-        path.read_definite(doc).ok().map(std::borrow::Cow::Borrowed)
-    } else {
-        path.read(doc).ok().map(std::borrow::Cow::Owned)
+    match path.document(input, context) {
+        std::borrow::Cow::Borrowed(doc) if path.is_definite() => {
+            path.read_definite(doc).ok().map(std::borrow::Cow::Borrowed)
+        }
+        doc => path.read(&doc).ok().map(std::borrow::Cow::Owned),
     }
 }
 
@@ -146,8 +142,8 @@ impl Rule {
             Rule::Test {
                 variable, operand, ..
             } => {
-                variable.root() == Root::Context
-                    || matches!(operand, Operand::Path(p) if p.root() == Root::Context)
+                variable.root() != Root::Input
+                    || matches!(operand, Operand::Path(p) if p.root() != Root::Input)
             }
         }
     }

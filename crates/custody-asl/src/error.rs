@@ -29,6 +29,8 @@ pub mod names {
     pub const PARAMETER_PATH_FAILURE: &str = "States.ParameterPathFailure";
     /// A Map state's failed iterations exceeded its tolerated failure threshold.
     pub const EXCEED_TOLERATED_FAILURE_THRESHOLD: &str = "States.ExceedToleratedFailureThreshold";
+    /// A JSONata expression failed to evaluate, or yielded nothing where a value is needed.
+    pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
     /// Insufficient privileges (never raised locally; listed so `ErrorEquals` may name it).
     pub const PERMISSIONS: &str = "States.Permissions";
 }

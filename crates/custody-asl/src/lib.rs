@@ -29,11 +29,13 @@ mod executor;
 pub mod history;
 mod intrinsics;
 pub mod invoker;
+mod jsonata;
 mod model;
 mod parse;
 pub mod paths;
 mod retry;
 pub mod timestamp;
+mod vars;
 
 pub use checkpoint::{
     CheckpointError, CheckpointRecord, CheckpointStore, FileCheckpointStore, MemoryCheckpointStore,

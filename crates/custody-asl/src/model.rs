@@ -3,6 +3,7 @@
 
 use crate::choice::Rule;
 use crate::intrinsics::Call;
+use crate::jsonata::{Expr, JTemplate};
 use crate::paths::JsonPath;
 use crate::paths::template::Template;
 use crate::retry::{Catcher, Retrier};
@@ -32,11 +33,44 @@ pub(crate) enum Transition {
     End,
 }
 
-/// A number given literally or by a reference path into the state input.
+/// A number given literally, by a reference path into the state input, or (JSONata) by an
+/// expression.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum NumberOrPath<T> {
     Value(T),
     Path(JsonPath),
+    Expr(Expr),
+}
+
+/// The query language a state's fields are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Lang {
+    #[default]
+    JsonPath,
+    Jsonata,
+}
+
+/// `Assign`: variable name -> value, as a JSONPath template (`name.$` fields) or JSONata.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Assign {
+    Path(Template),
+    Jsonata(JTemplate),
+}
+
+/// One Choice rule: its test, where it goes, and (if it matches) what it assigns and outputs.
+#[derive(Debug, Clone)]
+pub(crate) struct ChoiceBranch {
+    pub test: Test,
+    pub next: String,
+    pub assign: Option<Assign>,
+    pub output: Option<JTemplate>,
+}
+
+/// A Choice rule's test: a JSONPath rule or a JSONata `Condition`.
+#[derive(Debug, Clone)]
+pub(crate) enum Test {
+    Rule(Rule),
+    Condition(Expr),
 }
 
 /// A string given literally, by a path, or by an intrinsic call (Fail's Error/Cause).
@@ -45,6 +79,8 @@ pub(crate) enum StringSource {
     Value(String),
     Path(JsonPath),
     Intrinsic(Box<Call>),
+    /// JSONata: a string that may be or contain `{% %}`.
+    Jsonata(JTemplate),
 }
 
 /// One state.
@@ -60,8 +96,17 @@ pub(crate) struct State {
     pub transition: Transition,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
-    /// Whether some template or path of this state reads `$$` (so the executor builds it).
+    /// Whether some template or path of this state reads `$$` or a variable (so the executor
+    /// builds the context document).
     pub uses_context: bool,
+    /// The query language of this state.
+    pub lang: Lang,
+    /// JSONata `Arguments`.
+    pub arguments: Option<JTemplate>,
+    /// JSONata `Output`.
+    pub output: Option<JTemplate>,
+    /// `Assign` (both languages).
+    pub assign: Option<Assign>,
 }
 
 /// The type-specific part of a state.
@@ -72,7 +117,7 @@ pub(crate) enum Kind {
     },
     Task(Task),
     Choice {
-        choices: Vec<(Rule, String)>,
+        choices: Vec<ChoiceBranch>,
         default: Option<String>,
     },
     Wait(Wait),
@@ -118,6 +163,11 @@ pub(crate) enum Wait {
     SecondsPath(JsonPath),
     Timestamp(OffsetDateTime),
     TimestampPath(JsonPath),
+    /// JSONata `Seconds` (`seconds: true`) or `Timestamp` given as an expression.
+    Expr {
+        seconds: bool,
+        expr: Expr,
+    },
 }
 
 /// Map fields.
@@ -125,6 +175,10 @@ pub(crate) enum Wait {
 pub(crate) struct MapSpec {
     pub items_path: PathField,
     pub item_selector: Option<Template>,
+    /// JSONata `Items` (an array, or an expression yielding one).
+    pub items: Option<JTemplate>,
+    /// JSONata `ItemSelector`.
+    pub item_selector_jsonata: Option<JTemplate>,
     pub processor: Machine,
     pub max_concurrency: Option<NumberOrPath<u64>>,
     pub tolerated_count: Option<NumberOrPath<u64>>,
@@ -138,4 +192,15 @@ pub(crate) struct Batcher {
     pub max_items: Option<NumberOrPath<u64>>,
     pub max_bytes: Option<NumberOrPath<u64>>,
     pub batch_input: Option<Template>,
+}
+
+impl Assign {
+    /// Whether evaluating it reads `$$` or a variable (JSONPath), so the executor must build the
+    /// context document. JSONata states always build it.
+    pub(crate) fn uses_context(&self) -> bool {
+        match self {
+            Assign::Path(t) => t.uses_context(),
+            Assign::Jsonata(_) => false,
+        }
+    }
 }

@@ -51,6 +51,10 @@ pub(crate) struct Catcher {
     pub next: String,
     /// `None` = absent (result replaces the input, i.e. `$`); `Some(None)` = `null` (discard).
     pub result_path: Option<Option<JsonPath>>,
+    /// `Assign`, evaluated with the error output.
+    pub assign: Option<crate::model::Assign>,
+    /// JSONata `Output` (default: the error output).
+    pub output: Option<crate::jsonata::JTemplate>,
 }
 
 /// Whether `error_equals` covers `failure`.

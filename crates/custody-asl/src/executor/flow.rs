@@ -3,11 +3,9 @@
 use super::recorder::Halt;
 use super::run::{Run, StateCx, Step};
 use crate::checkpoint::CheckpointRecord;
-use crate::choice::Rule;
 use crate::error::{EvalError, Failure, names};
 use crate::intrinsics;
-use crate::model::{PathField, StringSource, Wait};
-use crate::paths::Root;
+use crate::model::{ChoiceBranch, Lang, PathField, StringSource, Test, Wait};
 use crate::timestamp;
 use serde_json::Value;
 use std::time::Duration;
@@ -23,6 +21,12 @@ impl Run {
     ) -> Result<Step<'a>, Halt> {
         let state = cx.state;
         let ctx = self.context_if_used(cx);
+        if state.lang == Lang::Jsonata {
+            let env = self.jenv(cx, &raw, &ctx);
+            self.assign(cx, state.assign.as_ref(), &raw, &ctx, Some(&env))?;
+            let out = self.output(cx, &env, raw.clone())?;
+            return Ok(Step::of(state, out));
+        }
         let keep_raw = !matches!(state.result_path, PathField::Default);
         let raw_copy = if keep_raw { raw.clone() } else { Value::Null };
         let effective = self.select(cx, &state.input_path, raw, &ctx)?;
@@ -33,6 +37,7 @@ impl Run {
                 .map_err(|e| self.fail_eval(cx, e))?,
             (None, None) => effective,
         };
+        self.assign(cx, state.assign.as_ref(), &res, &ctx, None)?;
         let placed = self.place(cx, &state.result_path, raw_copy, res)?;
         Ok(Step::of(
             state,
@@ -47,29 +52,55 @@ impl Run {
         &self,
         cx: &StateCx<'a>,
         raw: Value,
-        choices: &'a [(Rule, String)],
+        choices: &'a [ChoiceBranch],
         default: Option<&'a str>,
     ) -> Result<Step<'a>, Halt> {
         let state = cx.state;
         let ctx = self.context_if_used(cx);
         let effective = self.select(cx, &state.input_path, raw, &ctx)?;
+        let env = (state.lang == Lang::Jsonata).then(|| self.jenv(cx, &effective, &ctx));
         let mut target = None;
-        for (rule, next) in choices {
-            if rule
-                .matches(&effective, &ctx)
-                .map_err(|e| self.fail_eval(cx, e))?
-            {
-                target = Some(next.as_str());
+        for branch in choices {
+            let matched = match (&branch.test, &env) {
+                (Test::Rule(rule), _) => rule.matches(&effective, &ctx),
+                (Test::Condition(expr), Some(env)) => {
+                    expr.eval(env, "Condition").and_then(|v| match v {
+                        Value::Bool(b) => Ok(b),
+                        other => Err(EvalError {
+                            error: names::QUERY_EVALUATION_ERROR,
+                            message: format!(
+                                "The Condition field must evaluate to a boolean, but '{}' returned {other}",
+                                expr.source()
+                            ),
+                        }),
+                    })
+                }
+                (Test::Condition(_), None) => Ok(false),
+            }
+            .map_err(|e| self.fail_eval(cx, e))?;
+            if matched {
+                target = Some(branch);
                 break;
             }
         }
-        let Some(next) = target.or(default) else {
-            return Err(Failure::new(names::NO_CHOICE_MATCHED, "No Matches!").into());
+        let (next, assign, output) = match (target, default) {
+            (Some(b), _) => (
+                b.next.as_str(),
+                b.assign.as_ref().or(state.assign.as_ref()),
+                b.output.as_ref().or(state.output.as_ref()),
+            ),
+            (None, Some(d)) => (d, state.assign.as_ref(), state.output.as_ref()),
+            (None, None) => {
+                return Err(Failure::new(names::NO_CHOICE_MATCHED, "No Matches!").into());
+            }
         };
-        Ok(Step::Next(
-            next,
-            self.select(cx, &state.output_path, effective, &ctx)?,
-        ))
+        self.assign(cx, assign, &effective, &ctx, env.as_ref())?;
+        let out = match (&env, output) {
+            (Some(env), Some(t)) => t.render(env, "Output").map_err(|e| self.fail_eval(cx, e))?,
+            (Some(_), None) => effective,
+            (None, _) => self.select(cx, &state.output_path, effective, &ctx)?,
+        };
+        Ok(Step::Next(next, out))
     }
 
     /// # Idempotency
@@ -84,12 +115,8 @@ impl Run {
         let ctx = self.context_if_used(cx);
         let effective = self.select(cx, &state.input_path, raw, &ctx)?;
         let read = |p: &crate::paths::JsonPath| -> Result<Value, Failure> {
-            let doc = if p.root() == Root::Context {
-                &ctx
-            } else {
-                &effective
-            };
-            p.read(doc).map_err(|e| {
+            let doc = p.document(&effective, &ctx);
+            p.read(&doc).map_err(|e| {
                 self.fail_eval(
                     cx,
                     EvalError::runtime(format!("Invalid path '{}' : {}", p.as_str(), e.0)),
@@ -119,6 +146,22 @@ impl Run {
                 })?;
                 (t - self.clock.now()).try_into().unwrap_or(Duration::ZERO)
             }
+            Wait::Expr { seconds, expr } => {
+                let env = self.jenv(cx, &effective, &ctx);
+                let field = if *seconds { "Seconds" } else { "Timestamp" };
+                let v = expr.eval(&env, field).map_err(|e| self.fail_eval(cx, e))?;
+                if *seconds {
+                    let secs = v.as_u64().filter(|s| *s <= 99_999_999).ok_or_else(|| {
+                        self.fail_eval(cx, EvalError { error: names::QUERY_EVALUATION_ERROR, message: format!("The Seconds field must evaluate to an integer from 0 to 99999999, but '{}' returned {v}", expr.source()) })
+                    })?;
+                    Duration::from_secs(secs)
+                } else {
+                    let t = v.as_str().and_then(timestamp::parse).ok_or_else(|| {
+                        self.fail_eval(cx, EvalError { error: names::QUERY_EVALUATION_ERROR, message: format!("The Timestamp field must evaluate to an ISO-8601 extended offset date-time string, but '{}' returned {v}", expr.source()) })
+                    })?;
+                    (t - self.clock.now()).try_into().unwrap_or(Duration::ZERO)
+                }
+            }
         };
         if !self.replay_waits.contains(&cx.address) {
             self.clock.sleep(duration).await;
@@ -128,22 +171,33 @@ impl Run {
                 })
                 .await?;
         }
-        Ok(Step::of(
-            state,
-            self.select(cx, &state.output_path, effective, &ctx)?,
-        ))
+        let out = self.plain_output(cx, effective, &ctx)?;
+        Ok(Step::of(state, out))
+    }
+
+    /// The output of a state without a result (Wait, Succeed): JSONPath `OutputPath`, or
+    /// JSONata `Output`; `Assign` evaluated on the (effective) input.
+    fn plain_output(
+        &self,
+        cx: &StateCx<'_>,
+        effective: Value,
+        ctx: &Value,
+    ) -> Result<Value, Failure> {
+        let state = cx.state;
+        if state.lang == Lang::Jsonata {
+            let env = self.jenv(cx, &effective, ctx);
+            self.assign(cx, state.assign.as_ref(), &effective, ctx, Some(&env))?;
+            return self.output(cx, &env, effective);
+        }
+        self.assign(cx, state.assign.as_ref(), &effective, ctx, None)?;
+        self.select(cx, &state.output_path, effective, ctx)
     }
 
     pub(crate) fn succeed<'a>(&self, cx: &StateCx<'a>, raw: Value) -> Result<Step<'a>, Halt> {
         let state = cx.state;
         let ctx = self.context_if_used(cx);
         let effective = self.select(cx, &state.input_path, raw, &ctx)?;
-        Ok(Step::End(self.select(
-            cx,
-            &state.output_path,
-            effective,
-            &ctx,
-        )?))
+        Ok(Step::End(self.plain_output(cx, effective, &ctx)?))
     }
 
     /// The failure a Fail state raises (`Error`/`ErrorPath`, `Cause`/`CausePath`).
@@ -160,8 +214,8 @@ impl Run {
                 None => return Ok(String::new()),
                 Some(StringSource::Value(s)) => return Ok(s.clone()),
                 Some(StringSource::Path(p)) => {
-                    let doc = if p.root() == Root::Context { &ctx } else { raw };
-                    p.read(doc).map_err(|e| {
+                    let doc = p.document(raw, &ctx);
+                    p.read(&doc).map_err(|e| {
                         self.fail_eval(
                             cx,
                             EvalError::runtime(format!("Invalid path '{}' : {}", p.as_str(), e.0)),
@@ -170,6 +224,11 @@ impl Run {
                 }
                 Some(StringSource::Intrinsic(call)) => {
                     intrinsics::eval(call, raw, &ctx, field).map_err(|e| self.fail_eval(cx, e))?
+                }
+                Some(StringSource::Jsonata(t)) => {
+                    let env = self.jenv(cx, raw, &ctx);
+                    t.render(&env, field.trim_end_matches("Path"))
+                        .map_err(|e| self.fail_eval(cx, e))?
                 }
             };
             match v {

@@ -21,11 +21,19 @@ impl Run {
         cx: &StateCx<'_>,
         v: Option<&NumberOrPath<u64>>,
         input: &Value,
+        ctx: &Value,
         field: &str,
     ) -> Result<Option<u64>, Failure> {
         match v {
             None => Ok(None),
             Some(NumberOrPath::Value(n)) => Ok(Some(*n)),
+            Some(NumberOrPath::Expr(e)) => {
+                let field = field.trim_end_matches("Path");
+                let n = self.eval_number(cx, e, input, ctx, field)?;
+                n.as_u64().map(Some).ok_or_else(|| {
+                    self.fail_eval(cx, EvalError { error: names::QUERY_EVALUATION_ERROR, message: format!("The {field} field must evaluate to a non-negative integer, but '{}' returned {n}", e.source()) })
+                })
+            }
             Some(NumberOrPath::Path(p)) => {
                 let found = p.read(input).map_err(|e| {
                     self.fail_eval(
@@ -51,10 +59,17 @@ impl Run {
         cx: &StateCx<'_>,
         v: Option<&NumberOrPath<f64>>,
         input: &Value,
+        ctx: &Value,
     ) -> Result<Option<f64>, Failure> {
         match v {
             None => Ok(None),
             Some(NumberOrPath::Value(n)) => Ok(Some(*n)),
+            Some(NumberOrPath::Expr(e)) => {
+                let n = self.eval_number(cx, e, input, ctx, "ToleratedFailurePercentage")?;
+                n.as_f64().filter(|f| (0.0..=100.0).contains(f)).map(Some).ok_or_else(|| {
+                    self.fail_eval(cx, EvalError { error: names::QUERY_EVALUATION_ERROR, message: format!("The ToleratedFailurePercentage field must evaluate to a number from 0 to 100, but '{}' returned {n}", e.source()) })
+                })
+            }
             Some(NumberOrPath::Path(p)) => {
                 let found = p.read(input).map_err(|e| {
                     self.fail_eval(
@@ -79,7 +94,13 @@ impl Run {
         ctx: &Value,
     ) -> Result<Vec<Value>, Failure> {
         let max_items = self
-            .number(cx, b.max_items.as_ref(), effective, "MaxItemsPerBatchPath")?
+            .number(
+                cx,
+                b.max_items.as_ref(),
+                effective,
+                ctx,
+                "MaxItemsPerBatchPath",
+            )?
             .unwrap_or(u64::MAX)
             .max(1);
         let max_bytes = self
@@ -87,6 +108,7 @@ impl Run {
                 cx,
                 b.max_bytes.as_ref(),
                 effective,
+                ctx,
                 "MaxInputBytesPerBatchPath",
             )?
             .unwrap_or(262_144)
@@ -143,16 +165,32 @@ impl Run {
         let state = cx.state;
         let ctx = self.context(cx, 0, None, None);
         let effective = self.select(cx, &state.input_path, raw.clone(), &ctx)?;
-        let items = match &spec.items_path {
-            PathField::Path(p) => p.read(&effective).map_err(|e| {
+        let items = match (&spec.items, &spec.items_path) {
+            (Some(t), _) => t
+                .render(&self.jenv(cx, &effective, &ctx), "Items")
+                .map_err(|e| self.fail_eval(cx, e))?,
+            (None, PathField::Path(p)) => p.read(&effective).map_err(|e| {
                 self.fail_eval(
                     cx,
                     EvalError::runtime(format!("Invalid path '{}' : {}", p.as_str(), e.0)),
                 )
             })?,
-            PathField::Default | PathField::Null => effective.clone(),
+            (None, PathField::Default | PathField::Null) => effective.clone(),
         };
         let Value::Array(items) = items else {
+            if spec.items.is_some() {
+                return Err(self
+                    .fail_eval(
+                        cx,
+                        EvalError {
+                            error: names::QUERY_EVALUATION_ERROR,
+                            message: format!(
+                                "The Items field must evaluate to a JSON array, but it evaluated to {items}"
+                            ),
+                        },
+                    )
+                    .into());
+            }
             let path = match &spec.items_path {
                 PathField::Path(p) => p.as_str().to_owned(),
                 _ => "$".to_owned(),
@@ -168,13 +206,18 @@ impl Run {
         };
         let mut inputs = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            inputs.push(match &spec.item_selector {
-                Some(t) => {
+            inputs.push(match (&spec.item_selector, &spec.item_selector_jsonata) {
+                (Some(t), _) => {
                     let item_ctx = self.context(cx, 0, Some((i, item)), None);
                     t.render(&effective, &item_ctx)
                         .map_err(|e| self.fail_eval(cx, e))?
                 }
-                None => item.clone(),
+                (None, Some(t)) => {
+                    let item_ctx = self.context(cx, 0, Some((i, item)), None);
+                    t.render(&self.jenv(cx, &effective, &item_ctx), "ItemSelector")
+                        .map_err(|e| self.fail_eval(cx, e))?
+                }
+                (None, None) => item.clone(),
             });
         }
         drop(items);
@@ -185,6 +228,7 @@ impl Run {
             cx,
             spec.max_concurrency.as_ref(),
             &effective,
+            &ctx,
             "MaxConcurrencyPath",
         )? {
             None | Some(0) => inputs.len().max(1),
@@ -194,9 +238,11 @@ impl Run {
             cx,
             spec.tolerated_count.as_ref(),
             &effective,
+            &ctx,
             "ToleratedFailureCountPath",
         )?;
-        let tolerated_pct = self.percentage(cx, spec.tolerated_percentage.as_ref(), &effective)?;
+        let tolerated_pct =
+            self.percentage(cx, spec.tolerated_percentage.as_ref(), &effective, &ctx)?;
         let tolerant = tolerated_count.is_some() || tolerated_pct.is_some();
         let total = inputs.len();
 
@@ -283,6 +329,7 @@ impl Run {
                 let scope = Scope {
                     prefix: format!("{}/{attempt}/item/{i}", cx.address),
                     prev: it,
+                    vars: cx.vars.clone(),
                 };
                 let r = self
                     .run_machine(&spec.processor, input.clone(), scope)

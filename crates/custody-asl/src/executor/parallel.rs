@@ -21,11 +21,14 @@ impl Run {
         let state = cx.state;
         let ctx = self.context_if_used(cx);
         let effective = self.select(cx, &state.input_path, raw.clone(), &ctx)?;
-        let input = match &state.parameters {
-            Some(t) => t
+        let input = match (&state.parameters, &state.arguments) {
+            (Some(t), _) => t
                 .render(&effective, &ctx)
                 .map_err(|e| self.fail_eval(cx, e))?,
-            None => effective,
+            (None, Some(t)) => t
+                .render(&self.jenv(cx, &effective, &ctx), "Arguments")
+                .map_err(|e| self.fail_eval(cx, e))?,
+            (None, None) => effective,
         };
         let mut counts = vec![0u64; state.retry.len()];
         let mut attempt = 0u32;
@@ -39,6 +42,7 @@ impl Run {
                 let scope = Scope {
                     prefix: format!("{}/{attempt}/branch/{i}", cx.address),
                     prev: started,
+                    vars: cx.vars.clone(),
                 };
                 branch_runs.push(self.run_machine(b, input.clone(), scope));
             }

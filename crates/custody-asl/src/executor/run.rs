@@ -10,7 +10,7 @@ use crate::definition::Definition;
 use crate::error::{EvalError, Failure, names};
 use crate::history::{self, EventType, details};
 use crate::invoker::TaskInvoker;
-use crate::model::{Kind, Machine, PathField, State, Transition};
+use crate::model::{Assign, Kind, Lang, Machine, PathField, State, Transition};
 use crate::paths::Root;
 use crate::paths::reference::apply_result_path;
 use crate::timestamp;
@@ -37,12 +37,16 @@ pub(crate) struct Run {
     exec_context: Value,
     pub transitions: AtomicU64,
     pub replayed: AtomicU64,
+    /// The partition of the execution ARN (JSONata `$partition()`).
+    pub partition: String,
 }
 
 /// Where a set of states runs: its address prefix and the last event of its thread.
 pub(crate) struct Scope {
     pub prefix: String,
     pub prev: u64,
+    /// The variables visible when the scope starts (the outer ones, read-only to it).
+    pub vars: Arc<Map<String, Value>>,
 }
 
 /// One entered state.
@@ -53,6 +57,10 @@ pub(crate) struct StateCx<'a> {
     pub entered_at: OffsetDateTime,
     /// The last event of this state's thread (advanced as the state records events).
     pub prev: AtomicU64,
+    /// The variables visible at state entry.
+    pub vars: Arc<Map<String, Value>>,
+    /// What the state's (or its catcher's) `Assign` evaluated to; applied when it completes.
+    pub assigned: Mutex<Option<Map<String, Value>>>,
 }
 
 impl StateCx<'_> {
@@ -62,6 +70,17 @@ impl StateCx<'_> {
 
     pub(crate) fn set_prev(&self, id: u64) {
         self.prev.store(id, Ordering::Relaxed);
+    }
+
+    /// Records what `Assign` evaluated to (replacing an earlier attempt's).
+    pub(crate) fn set_assigned(&self, assigned: Option<Map<String, Value>>) {
+        if let Ok(mut a) = self.assigned.lock() {
+            *a = assigned;
+        }
+    }
+
+    fn take_assigned(&self) -> Option<Map<String, Value>> {
+        self.assigned.lock().ok().and_then(|mut a| a.take())
     }
 }
 
@@ -127,6 +146,7 @@ pub(crate) async fn execute(
         exec_context,
         transitions: AtomicU64::new(0),
         replayed: AtomicU64::new(0),
+        partition: crate::jsonata::partition_of(&info.arn).to_owned(),
     };
     let span = tracing::info_span!("execution", execution = %info.name, state_machine = %info.state_machine_name);
     let _enter = span.enter();
@@ -144,6 +164,7 @@ pub(crate) async fn execute(
         Scope {
             prefix: String::new(),
             prev: started,
+            vars: Arc::new(Map::new()),
         },
     );
     let timeout = run.def.timeout_seconds;
@@ -253,6 +274,7 @@ impl Run {
     ) -> BoxFuture<'a, Result<Value, Halt>> {
         Box::pin(async move {
             let mut prev = scope.prev;
+            let mut vars = scope.vars;
             let mut visits: HashMap<&str, u32> = HashMap::new();
             let mut name: &str = &m.start_at;
             let mut input = input;
@@ -276,6 +298,8 @@ impl Run {
                     entered_id,
                     entered_at: self.clock.now(),
                     prev: AtomicU64::new(entered_id),
+                    vars: vars.clone(),
+                    assigned: Mutex::new(None),
                 };
                 let span = tracing::debug_span!("state", state = %name, address = %cx.address);
                 let step = {
@@ -286,6 +310,10 @@ impl Run {
                     Step::Next(n, o) => (o, Some(n)),
                     Step::End(o) => (o, None),
                 };
+                check_size(name, &output, "output")?;
+                if let Some(assigned) = cx.take_assigned() {
+                    crate::vars::apply(Arc::make_mut(&mut vars), assigned, name)?;
+                }
                 prev = self.rec.emit(
                     cx.prev(),
                     EventType::exited(ty),
@@ -348,8 +376,75 @@ impl Run {
             if let Some(t) = token {
                 obj.insert("Task".into(), json!({"Token": t}));
             }
+            if cx.state.lang == Lang::JsonPath && !cx.vars.is_empty() {
+                obj.insert(
+                    crate::paths::jsonpath::VARS_KEY.into(),
+                    Value::Object((*cx.vars).clone()),
+                );
+            }
         }
         ctx
+    }
+
+    /// The JSONata environment of a state: `$states.input`/`.context` and its variables.
+    pub(crate) fn jenv<'e>(
+        &'e self,
+        cx: &'e StateCx<'_>,
+        input: &Value,
+        context: &Value,
+    ) -> crate::jsonata::Env<'e> {
+        crate::jsonata::Env::new(input, context, &cx.vars, &self.partition)
+    }
+
+    /// Evaluates `Assign` and records it on `cx` (applied when the state completes). JSONPath:
+    /// `$` is `doc`; JSONata: `env` (with `$states.result` or `.errorOutput` as fits).
+    pub(crate) fn assign(
+        &self,
+        cx: &StateCx<'_>,
+        assign: Option<&Assign>,
+        doc: &Value,
+        context: &Value,
+        env: Option<&crate::jsonata::Env<'_>>,
+    ) -> Result<(), Failure> {
+        let value = match (assign, env) {
+            (None, _) => {
+                cx.set_assigned(None);
+                return Ok(());
+            }
+            (Some(Assign::Path(t)), _) => t.render(doc, context),
+            (Some(Assign::Jsonata(t)), Some(env)) => t.render(env, "Assign"),
+            (Some(Assign::Jsonata(t)), None) => {
+                let env = self.jenv(cx, doc, context);
+                t.render(&env, "Assign")
+            }
+        }
+        .map_err(|e| self.fail_eval(cx, e))?;
+        match value {
+            Value::Object(m) => {
+                cx.set_assigned(Some(m));
+                Ok(())
+            }
+            other => Err(self.fail_eval(
+                cx,
+                EvalError {
+                    error: names::QUERY_EVALUATION_ERROR,
+                    message: format!("The Assign field must evaluate to an object, not {other}"),
+                },
+            )),
+        }
+    }
+
+    /// JSONata: the state's `Output` rendered in `env`, or `default`.
+    pub(crate) fn output(
+        &self,
+        cx: &StateCx<'_>,
+        env: &crate::jsonata::Env<'_>,
+        default: Value,
+    ) -> Result<Value, Failure> {
+        match &cx.state.output {
+            Some(t) => t.render(env, "Output").map_err(|e| self.fail_eval(cx, e)),
+            None => Ok(default),
+        }
     }
 
     /// The context if the state reads it, else `null` (saves building it on hot paths).
@@ -364,7 +459,10 @@ impl Run {
     /// Turns an evaluation error into the failure Step Functions reports, prefixing terminal
     /// errors with the state and the event that entered it.
     pub(crate) fn fail_eval(&self, cx: &StateCx<'_>, e: EvalError) -> Failure {
-        if e.error == names::RUNTIME || e.error == names::INTRINSIC_FAILURE {
+        if e.error == names::RUNTIME
+            || e.error == names::INTRINSIC_FAILURE
+            || e.error == names::QUERY_EVALUATION_ERROR
+        {
             Failure::new(
                 e.error,
                 format!(
@@ -390,12 +488,8 @@ impl Run {
             PathField::Null => Ok(Value::Object(Map::new())),
             PathField::Path(p) if p.is_root() && p.root() == Root::Input => Ok(value),
             PathField::Path(p) => {
-                let doc = if p.root() == Root::Context {
-                    context
-                } else {
-                    &value
-                };
-                p.read(doc).map_err(|e| {
+                let doc = p.document(&value, context);
+                p.read(&doc).map_err(|e| {
                     self.fail_eval(
                         cx,
                         EvalError::runtime(format!("Invalid path '{}' : {}", p.as_str(), e.0)),
@@ -422,7 +516,8 @@ impl Run {
         }
     }
 
-    /// `ResultSelector`, `ResultPath`, `OutputPath`, in that order.
+    /// JSONPath: `ResultSelector`, `Assign` (on the selected result), `ResultPath`,
+    /// `OutputPath`, in that order. JSONata: `Assign` and `Output` with `$states.result`.
     pub(crate) fn finish(
         &self,
         cx: &StateCx<'_>,
@@ -431,13 +526,60 @@ impl Run {
         context: &Value,
     ) -> Result<Value, Failure> {
         let state = cx.state;
+        check_size(&state.name, &result, "result")?;
+        if state.lang == Lang::Jsonata {
+            let env = self.jenv(cx, &raw_input, context).with("result", &result);
+            self.assign(cx, state.assign.as_ref(), &result, context, Some(&env))?;
+            return self.output(cx, &env, result);
+        }
         let result = match &state.result_selector {
             Some(t) => t
                 .render(&result, context)
                 .map_err(|e| self.fail_eval(cx, e))?,
             None => result,
         };
+        self.assign(cx, state.assign.as_ref(), &result, context, None)?;
         let placed = self.place(cx, &state.result_path, raw_input, result)?;
         self.select(cx, &state.output_path, placed, context)
     }
+}
+
+/// Step Functions' payload quota: state input, output and task results, UTF-8 JSON.
+pub(crate) const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+
+/// Counts the bytes of a JSON serialization without keeping them.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The UTF-8 JSON size of `v`.
+pub(crate) fn json_size(v: &Value) -> usize {
+    let mut c = ByteCount(0);
+    match serde_json::to_writer(&mut c, v) {
+        Ok(()) => c.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+/// `States.DataLimitExceeded` when `v` is over the payload quota.
+pub(crate) fn check_size(state: &str, v: &Value, what: &str) -> Result<(), Failure> {
+    let size = json_size(v);
+    if size > MAX_PAYLOAD_BYTES {
+        return Err(Failure::new(
+            names::DATA_LIMIT_EXCEEDED,
+            format!(
+                "The state/task '{state}' returned a {what} with a size of {size} bytes, exceeding the maximum number of bytes service limit ({MAX_PAYLOAD_BYTES})."
+            ),
+        ));
+    }
+    Ok(())
 }

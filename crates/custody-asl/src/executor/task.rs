@@ -1,12 +1,14 @@
 //! Task states, and the `Retry`/`Catch` handling Task, Parallel and Map share.
 
 use super::recorder::Halt;
+use super::run::check_size;
 use super::run::{Run, StateCx, Step};
 use crate::checkpoint::CheckpointRecord;
 use crate::error::{EvalError, Failure, names};
 use crate::history::{EventType, details, resource_parts};
 use crate::invoker::TaskRequest;
-use crate::model::{NumberOrPath, Task};
+use crate::model::{Lang, NumberOrPath, Task};
+use crate::paths::jsonpath::without_variables;
 use crate::paths::reference::apply_result_path;
 use crate::retry::{find_catcher, find_retrier};
 use serde_json::{Value, json};
@@ -49,16 +51,60 @@ impl Run {
         }
         if let Some(c) = find_catcher(&state.catch, &failure) {
             let error_output = json!({"Error": failure.error, "Cause": failure.cause});
-            let output = match &c.result_path {
-                None => error_output,
-                Some(None) => raw.clone(),
-                Some(Some(p)) => apply_result_path(p, raw.clone(), error_output)
-                    .map_err(|e| self.fail_eval(cx, e))?,
+            let ctx = if c.assign.is_some() || state.lang == Lang::Jsonata {
+                self.context(cx, 0, None, None)
+            } else {
+                Value::Null
+            };
+            let output = if state.lang == Lang::Jsonata {
+                let env = self.jenv(cx, raw, &ctx).with("errorOutput", &error_output);
+                self.assign(cx, c.assign.as_ref(), &error_output, &ctx, Some(&env))?;
+                match &c.output {
+                    Some(t) => t
+                        .render(&env, "Output")
+                        .map_err(|e| self.fail_eval(cx, e))?,
+                    None => error_output,
+                }
+            } else {
+                self.assign(cx, c.assign.as_ref(), &error_output, &ctx, None)?;
+                match &c.result_path {
+                    None => error_output,
+                    Some(None) => raw.clone(),
+                    Some(Some(p)) => apply_result_path(p, raw.clone(), error_output)
+                        .map_err(|e| self.fail_eval(cx, e))?,
+                }
             };
             tracing::info!(state = %state.name, error = %failure.error, next = %c.next, "caught");
             return Ok(AfterFailure::Caught(Step::Next(&c.next, output)));
         }
         Err(failure.into())
+    }
+
+    /// Evaluates a JSONata numeric field (`TimeoutSeconds`, `MaxConcurrency`, ...) to a number.
+    pub(crate) fn eval_number(
+        &self,
+        cx: &StateCx<'_>,
+        expr: &crate::jsonata::Expr,
+        input: &Value,
+        ctx: &Value,
+        field: &str,
+    ) -> Result<Value, Failure> {
+        let env = self.jenv(cx, input, ctx);
+        let v = expr.eval(&env, field).map_err(|e| self.fail_eval(cx, e))?;
+        if v.is_number() {
+            Ok(v)
+        } else {
+            Err(self.fail_eval(
+                cx,
+                EvalError {
+                    error: names::QUERY_EVALUATION_ERROR,
+                    message: format!(
+                        "The {field} field must evaluate to a number, but '{}' returned {v}",
+                        expr.source()
+                    ),
+                },
+            ))
+        }
     }
 
     /// Resolves `TimeoutSeconds(Path)`/`HeartbeatSeconds(Path)` against the effective input.
@@ -67,11 +113,29 @@ impl Run {
         cx: &StateCx<'_>,
         v: Option<&NumberOrPath<u64>>,
         input: &Value,
+        ctx: &Value,
         field: &str,
     ) -> Result<Option<u64>, Failure> {
         match v {
             None => Ok(None),
             Some(NumberOrPath::Value(s)) => Ok(Some(*s)),
+            Some(NumberOrPath::Expr(e)) => {
+                let n = self.eval_number(cx, e, input, ctx, field.trim_end_matches("Path"))?;
+                match n.as_u64() {
+                    Some(s) if s > 0 => Ok(Some(s)),
+                    _ => Err(self.fail_eval(
+                        cx,
+                        EvalError {
+                            error: names::QUERY_EVALUATION_ERROR,
+                            message: format!(
+                                "The {} field must evaluate to a positive integer, but '{}' returned {n}",
+                                field.trim_end_matches("Path"),
+                                e.source()
+                            ),
+                        },
+                    )),
+                }
+            }
             Some(NumberOrPath::Path(p)) => {
                 let found = p.read(input).map_err(|e| {
                     self.fail_eval(
@@ -109,11 +173,18 @@ impl Run {
         let state = cx.state;
         let base_ctx = self.context(cx, 0, None, None);
         let effective = self.select(cx, &state.input_path, raw.clone(), &base_ctx)?;
-        let timeout = self.seconds(cx, task.timeout.as_ref(), &effective, "TimeoutSecondsPath")?;
+        let timeout = self.seconds(
+            cx,
+            task.timeout.as_ref(),
+            &effective,
+            &base_ctx,
+            "TimeoutSecondsPath",
+        )?;
         let heartbeat = self.seconds(
             cx,
             task.heartbeat.as_ref(),
             &effective,
+            &base_ctx,
             "HeartbeatSecondsPath",
         )?;
         let token = task
@@ -157,12 +228,16 @@ impl Run {
         raw: &Value,
     ) -> Result<Value, Halt> {
         let state = cx.state;
-        let params = match &state.parameters {
-            Some(t) => t
+        let params = match (&state.parameters, &state.arguments) {
+            (Some(t), _) => t
                 .render(effective, ctx)
                 .map_err(|e| self.fail_eval(cx, e))?,
-            None => effective.clone(),
+            (None, Some(t)) => t
+                .render(&self.jenv(cx, effective, ctx), "Arguments")
+                .map_err(|e| self.fail_eval(cx, e))?,
+            (None, None) => effective.clone(),
         };
+        check_size(&state.name, &params, "input")?;
         let lambda = task.resource.starts_with("arn:aws:lambda:");
         let (resource_type, resource) = resource_parts(&task.resource);
         let scheduled = if lambda {
@@ -220,7 +295,7 @@ impl Run {
                     resource: task.resource.clone(),
                     state_name: state.name.clone(),
                     input: params,
-                    context: ctx.clone(),
+                    context: without_variables(ctx),
                     timeout_seconds: timeout,
                     heartbeat_seconds: heartbeat,
                 };

@@ -4,7 +4,6 @@
 
 use super::parse::{Arg, Call, Func};
 use crate::error::EvalError;
-use crate::paths::Root;
 use base64::Engine as _;
 use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value};
@@ -33,13 +32,13 @@ pub(crate) fn eval(
             Arg::Literal(v) => v.clone(),
             Arg::Str { value, .. } => Value::String(value.clone()),
             Arg::Path(p) => {
-                let doc = if p.root() == Root::Context { context } else { input };
-                p.read(doc).map_err(|_| {
+                let doc = p.document(input, context);
+                p.read(&doc).map_err(|_| {
                     EvalError::runtime(format!(
                         "The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
                         p.as_str(),
                         field,
-                        doc
+                        crate::paths::template::shown(&doc)
                     ))
                 })?
             }

@@ -120,7 +120,7 @@ impl Call {
     /// Whether any argument reads the context object.
     pub(crate) fn uses_context(&self) -> bool {
         self.args.iter().any(|a| match a {
-            Arg::Path(p) => p.root() == crate::paths::Root::Context,
+            Arg::Path(p) => p.root() != crate::paths::Root::Input,
             Arg::Call(c) => c.uses_context(),
             _ => false,
         })

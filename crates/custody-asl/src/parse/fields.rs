@@ -2,7 +2,8 @@
 //! of stopping at the first.
 
 use crate::error::{ValidationError, ptr};
-use crate::model::{NumberOrPath, PathField};
+use crate::jsonata::{Expr, expression_body};
+use crate::model::{Lang, NumberOrPath, PathField};
 use crate::paths::JsonPath;
 use serde_json::{Map, Value};
 
@@ -10,7 +11,35 @@ use serde_json::{Map, Value};
 #[derive(Debug, Default)]
 pub(crate) struct Checker {
     pub errors: Vec<ValidationError>,
+    /// The query language of the state being read.
+    pub lang: Lang,
+    /// The machine's top-level query language (states inherit it).
+    pub top_lang: Lang,
 }
+
+/// Fields only JSONPath states have.
+pub(crate) const JSONPATH_ONLY: &[&str] = &[
+    "InputPath",
+    "OutputPath",
+    "Parameters",
+    "ResultSelector",
+    "ResultPath",
+    "ItemsPath",
+    "Result",
+    "TimeoutSecondsPath",
+    "HeartbeatSecondsPath",
+    "SecondsPath",
+    "TimestampPath",
+    "MaxConcurrencyPath",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentagePath",
+    "ErrorPath",
+    "CausePath",
+    "Iterator",
+    "Variable",
+];
+/// Fields only JSONata states have.
+pub(crate) const JSONATA_ONLY: &[&str] = &["Arguments", "Output", "Items", "Condition"];
 
 fn type_name(v: &Value) -> &'static str {
     match v {
@@ -60,16 +89,13 @@ impl Checker {
             if allowed.contains(&key.as_str()) {
                 continue;
             }
-            let reason = match key.as_str() {
-                "Arguments" | "Output" => {
-                    format!(
-                        "Field '{key}' belongs to the JSONata query language, which this engine does not support yet"
-                    )
-                }
-                "Assign" => {
-                    "Field 'Assign' (workflow variables) is not supported by this engine yet"
-                        .to_owned()
-                }
+            let reason = match self.lang {
+                Lang::Jsonata if JSONPATH_ONLY.contains(&key.as_str()) => format!(
+                    "Field '{key}' belongs to the JSONPath query language and cannot be used in a JSONata state"
+                ),
+                Lang::JsonPath if JSONATA_ONLY.contains(&key.as_str()) => format!(
+                    "Field '{key}' belongs to the JSONata query language: it needs QueryLanguage JSONata on the state or the state machine"
+                ),
                 _ => format!("Field '{key}' is not supported on {on}"),
             };
             self.err(ptr(pointer, key), reason);
@@ -249,6 +275,9 @@ impl Checker {
             );
             return None;
         }
+        if let Some(e) = self.jsonata_expr(obj, key, pointer) {
+            return e.map(NumberOrPath::Expr);
+        }
         if obj.contains_key(key) {
             return self
                 .uint(obj, key, pointer, min, max)
@@ -276,6 +305,9 @@ impl Checker {
             );
             return None;
         }
+        if let Some(e) = self.jsonata_expr(obj, key, pointer) {
+            return e.map(NumberOrPath::Expr);
+        }
         if obj.contains_key(key) {
             return self
                 .number(obj, key, pointer, min, max)
@@ -284,5 +316,20 @@ impl Checker {
         let s = self.string(obj, &key_path, pointer)?;
         self.parse_path(&s, &ptr(pointer, &key_path), true)
             .map(NumberOrPath::Path)
+    }
+
+    /// In a JSONata state, a field given as a `{% %}` string: `Some(parsed)`; otherwise `None`
+    /// (the caller reads a literal).
+    pub(crate) fn jsonata_expr(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        pointer: &str,
+    ) -> Option<Option<Expr>> {
+        let s = obj.get(key)?.as_str()?;
+        if self.lang != Lang::Jsonata || expression_body(s).is_none() {
+            return None;
+        }
+        Some(Expr::parse(s, &ptr(pointer, key), &mut self.errors))
     }
 }

@@ -21,6 +21,18 @@ pub(crate) fn machine(
     extra: &[&str],
 ) -> Option<Machine> {
     let obj = ck.object(v, pointer)?;
+    let outer_lang = ck.lang;
+    let m = machine_inner(ck, obj, pointer, extra);
+    ck.lang = outer_lang;
+    m
+}
+
+fn machine_inner(
+    ck: &mut Checker,
+    obj: &serde_json::Map<String, Value>,
+    pointer: &str,
+    extra: &[&str],
+) -> Option<Machine> {
     let mut allowed = vec!["StartAt", "States", "Comment"];
     allowed.extend_from_slice(extra);
     if pointer.is_empty() {
@@ -61,19 +73,20 @@ pub(crate) fn machine(
 /// Reads a whole definition.
 pub(crate) fn definition(v: &Value) -> (Option<Machine>, Option<u64>, Checker) {
     let mut ck = Checker::default();
+    if let Some(o) = v.as_object() {
+        ck.top_lang = state::query_language(&mut ck, o, "");
+    }
     let timeout = v
         .as_object()
         .and_then(|o| ck.uint(o, "TimeoutSeconds", "", 1, 99_999_999));
-    if let Some(o) = v.as_object() {
-        state::query_language(&mut ck, o, "");
-        if let Some(ver) = ck.string(o, "Version", "")
-            && ver != "1.0"
-        {
-            ck.err(
-                "/Version",
-                format!("unknown ASL version {ver:?} (expected \"1.0\")"),
-            );
-        }
+    if let Some(o) = v.as_object()
+        && let Some(ver) = ck.string(o, "Version", "")
+        && ver != "1.0"
+    {
+        ck.err(
+            "/Version",
+            format!("unknown ASL version {ver:?} (expected \"1.0\")"),
+        );
     }
     let m = machine(&mut ck, v, "", &[]);
     (m, timeout, ck)

@@ -4,6 +4,7 @@
 use super::fields::Checker;
 use super::state::MAX_INT;
 use crate::error::{names, ptr};
+use crate::model::Lang;
 use crate::model::PathField;
 use crate::retry::{Catcher, Jitter, Retrier};
 use serde_json::{Map, Value};
@@ -118,15 +119,28 @@ pub(super) fn catchers(ck: &mut Checker, obj: &Map<String, Value>, pointer: &str
         let Some(o) = ck.object(item, &ip) else {
             continue;
         };
-        ck.allowed(
-            o,
-            &["ErrorEquals", "Next", "ResultPath", "Comment"],
-            &ip,
-            "a Catcher",
-        );
+        let fields: &[&str] = match ck.lang {
+            Lang::JsonPath => &["ErrorEquals", "Next", "ResultPath", "Assign", "Comment"],
+            Lang::Jsonata => &["ErrorEquals", "Next", "Output", "Assign", "Comment"],
+        };
+        ck.allowed(o, fields, &ip, "a Catcher");
+        let assign = super::state::assign(ck, o, &ip);
+        let output = match (ck.lang, o.get("Output")) {
+            (Lang::Jsonata, Some(v)) => Some(crate::jsonata::JTemplate::compile(
+                v,
+                &ptr(&ip, "Output"),
+                &mut ck.errors,
+            )),
+            _ => None,
+        };
         let error_equals = error_equals(ck, o, &ip);
         let next = ck.required_string(o, "Next", &ip).unwrap_or_default();
-        let result_path = match ck.path(o, "ResultPath", &ip, true) {
+        let path = if ck.lang == Lang::JsonPath {
+            ck.path(o, "ResultPath", &ip, true)
+        } else {
+            PathField::Default
+        };
+        let result_path = match path {
             PathField::Default => None,
             PathField::Null => Some(None),
             PathField::Path(p) => Some(Some(p)),
@@ -135,6 +149,8 @@ pub(super) fn catchers(ck: &mut Checker, obj: &Map<String, Value>, pointer: &str
             error_equals,
             next,
             result_path,
+            assign,
+            output,
         });
     }
     let lists: Vec<Vec<String>> = out.iter().map(|c| c.error_equals.clone()).collect();

@@ -1,16 +1,19 @@
 //! Reading one state: the fields its type allows, each checked, into [`crate::model::State`].
 
 use super::choice;
-use super::fields::Checker;
+use super::fields::{Checker, JSONPATH_ONLY};
 use super::recovery::{catchers, retriers};
 use crate::error::ptr;
 use crate::intrinsics;
+use crate::jsonata::{Expr, JTemplate, expression_body};
 use crate::model::{
-    Batcher, Kind, MapSpec, NumberOrPath, PathField, State, StringSource, Task, Transition, Wait,
+    Assign, Batcher, ChoiceBranch, Kind, Lang, MapSpec, NumberOrPath, PathField, State,
+    StringSource, Task, Test, Transition, Wait,
 };
 use crate::paths::Root;
 use crate::paths::template::Template;
 use crate::timestamp;
+use crate::vars;
 use serde_json::{Map, Value};
 
 const COMMON: &[&str] = &["Type", "Comment", "QueryLanguage"];
@@ -103,7 +106,8 @@ pub(crate) fn parse(ck: &mut Checker, name: &str, v: &Value, pointer: &str) -> O
     }
     let obj = ck.object(v, pointer)?;
     let ty = ck.required_string(obj, "Type", pointer)?;
-    query_language(ck, obj, pointer);
+    let lang = query_language(ck, obj, pointer);
+    ck.lang = lang;
     let specific: &[&str] = match ty.as_str() {
         "Pass" => PASS,
         "Task" => TASK,
@@ -118,7 +122,23 @@ pub(crate) fn parse(ck: &mut Checker, name: &str, v: &Value, pointer: &str) -> O
             return None;
         }
     };
-    let allowed: Vec<&str> = COMMON.iter().chain(specific).copied().collect();
+    let mut allowed: Vec<&str> = COMMON.iter().chain(specific).copied().collect();
+    if ty != "Succeed" && ty != "Fail" {
+        allowed.push("Assign");
+    }
+    if lang == Lang::Jsonata {
+        allowed.retain(|k| !JSONPATH_ONLY.contains(k));
+        if ty != "Fail" {
+            allowed.push("Output");
+        }
+        if ty == "Task" || ty == "Parallel" {
+            allowed.push("Arguments");
+        }
+        if ty == "Map" {
+            allowed.push("Items");
+            allowed.push("ItemSelector");
+        }
+    }
     let on = format!("a {ty} state");
     if ty == "Map" {
         for key in ["ItemReader", "ResultWriter"] {
@@ -143,7 +163,7 @@ pub(crate) fn parse(ck: &mut Checker, name: &str, v: &Value, pointer: &str) -> O
         &on,
     );
 
-    let has = |k: &str| specific.contains(&k);
+    let has = |k: &str| allowed.contains(&k);
     let input_path = if has("InputPath") {
         ck.path(obj, "InputPath", pointer, false)
     } else {
@@ -185,9 +205,20 @@ pub(crate) fn parse(ck: &mut Checker, name: &str, v: &Value, pointer: &str) -> O
         Transition::End
     };
 
+    let arguments = jsonata_template(ck, obj, "Arguments", pointer, has("Arguments"));
+    let output = jsonata_template(ck, obj, "Output", pointer, has("Output"));
+    let assign = if has("Assign") {
+        assign(ck, obj, pointer)
+    } else {
+        None
+    };
     let kind = match ty.as_str() {
         "Pass" => Kind::Pass {
-            result: obj.get("Result").cloned(),
+            result: if has("Result") {
+                obj.get("Result").cloned()
+            } else {
+                None
+            },
         },
         "Task" => task(ck, obj, pointer)?,
         "Choice" => choice_state(ck, obj, pointer)?,
@@ -197,9 +228,11 @@ pub(crate) fn parse(ck: &mut Checker, name: &str, v: &Value, pointer: &str) -> O
         "Parallel" => parallel(ck, obj, pointer)?,
         _ => Kind::Map(Box::new(map(ck, obj, pointer)?)),
     };
-    let ctx_path = |p: &PathField| matches!(p, PathField::Path(p) if p.root() == Root::Context);
-    let uses_context = matches!(kind, Kind::Task(_) | Kind::Fail { .. } | Kind::Wait(_))
-        || matches!(&kind, Kind::Choice { choices, .. } if choices.iter().any(|(r, _)| r.uses_context()))
+    let ctx_path = |p: &PathField| matches!(p, PathField::Path(p) if p.root() != Root::Input);
+    let uses_context = lang == Lang::Jsonata
+        || matches!(kind, Kind::Task(_) | Kind::Fail { .. } | Kind::Wait(_))
+        || matches!(&kind, Kind::Choice { choices, .. } if choices.iter().any(|b| matches!(&b.test, Test::Rule(r) if r.uses_context()) || b.assign.as_ref().is_some_and(Assign::uses_context)))
+        || assign.as_ref().is_some_and(Assign::uses_context)
         || parameters.as_ref().is_some_and(Template::uses_context)
         || result_selector.as_ref().is_some_and(Template::uses_context)
         || ctx_path(&input_path)
@@ -216,22 +249,79 @@ pub(crate) fn parse(ck: &mut Checker, name: &str, v: &Value, pointer: &str) -> O
         retry,
         catch,
         uses_context,
+        lang,
+        arguments,
+        output,
+        assign,
     })
 }
 
-/// `QueryLanguage`: only JSONPath runs here; JSONata is refused rather than half-supported.
-pub(crate) fn query_language(ck: &mut Checker, obj: &Map<String, Value>, pointer: &str) {
+/// `QueryLanguage` of a state (or, at the top, of the machine). A state without one inherits
+/// the machine's; a JSONPath machine may have JSONata states, not the reverse.
+pub(crate) fn query_language(ck: &mut Checker, obj: &Map<String, Value>, pointer: &str) -> Lang {
     match ck.string(obj, "QueryLanguage", pointer).as_deref() {
-        None | Some("JSONPath") => {}
-        Some("JSONata") => ck.err(
-            ptr(pointer, "QueryLanguage"),
-            "the JSONata query language is not supported by this engine yet (use JSONPath)",
-        ),
-        Some(other) => ck.err(
-            ptr(pointer, "QueryLanguage"),
-            format!("unknown query language {other:?} (expected JSONPath or JSONata)"),
-        ),
+        None => ck.top_lang,
+        Some("JSONata") => Lang::Jsonata,
+        Some("JSONPath") if ck.top_lang == Lang::Jsonata => {
+            ck.err(
+                ptr(pointer, "QueryLanguage"),
+                "a state cannot use JSONPath when the state machine's QueryLanguage is JSONata",
+            );
+            Lang::Jsonata
+        }
+        Some("JSONPath") => Lang::JsonPath,
+        Some(other) => {
+            ck.err(
+                ptr(pointer, "QueryLanguage"),
+                format!("unknown query language {other:?} (expected JSONPath or JSONata)"),
+            );
+            ck.top_lang
+        }
     }
+}
+
+/// A JSONata payload field (`Arguments`, `Output`, `ItemSelector`, `Items`), when present and
+/// allowed.
+fn jsonata_template(
+    ck: &mut Checker,
+    obj: &Map<String, Value>,
+    key: &str,
+    pointer: &str,
+    allowed: bool,
+) -> Option<JTemplate> {
+    let v = obj.get(key).filter(|_| allowed)?;
+    if let Value::String(s) = v
+        && s.contains("{%")
+        && expression_body(s).is_none()
+    {
+        ck.err(
+            ptr(pointer, key),
+            format!("{s:?} must be a whole JSONata expression (\"{{% ... %}}\") or a literal"),
+        );
+        return None;
+    }
+    Some(JTemplate::compile(v, &ptr(pointer, key), &mut ck.errors))
+}
+
+/// `Assign`: an object of variable names; JSONPath values may be `name.$` paths/intrinsics,
+/// JSONata values may be `{% %}` expressions.
+pub(super) fn assign(ck: &mut Checker, obj: &Map<String, Value>, pointer: &str) -> Option<Assign> {
+    let v = obj.get("Assign")?;
+    let p = ptr(pointer, "Assign");
+    let o = ck.object(v, &p)?;
+    for key in o.keys() {
+        let name = match ck.lang {
+            Lang::JsonPath => key.strip_suffix(".$").unwrap_or(key),
+            Lang::Jsonata => key.as_str(),
+        };
+        if let Err(reason) = vars::check_name(name) {
+            ck.err(ptr(&p, key), reason);
+        }
+    }
+    Some(match ck.lang {
+        Lang::JsonPath => Assign::Path(Template::compile(v, &p, &mut ck.errors)),
+        Lang::Jsonata => Assign::Jsonata(JTemplate::compile(v, &p, &mut ck.errors)),
+    })
 }
 
 fn template(
@@ -309,12 +399,62 @@ fn choice_state(ck: &mut Checker, obj: &Map<String, Value>, pointer: &str) -> Op
     };
     let mut choices = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        if let Some((rule, Some(next))) = choice::rule(ck, item, &ptr(&p, i), true) {
-            choices.push((rule, next));
+        let ip = ptr(&p, i);
+        let (assign, output) = match item.as_object() {
+            Some(o) => (
+                assign(ck, o, &ip),
+                jsonata_template(ck, o, "Output", &ip, ck.lang == Lang::Jsonata),
+            ),
+            None => (None, None),
+        };
+        let branch = match ck.lang {
+            Lang::JsonPath => match choice::rule(ck, item, &ip, true) {
+                Some((rule, Some(next))) => Some((Test::Rule(rule), next)),
+                _ => None,
+            },
+            Lang::Jsonata => condition(ck, item, &ip),
+        };
+        if let Some((test, next)) = branch {
+            choices.push(ChoiceBranch {
+                test,
+                next,
+                assign,
+                output,
+            });
         }
     }
     let default = ck.string(obj, "Default", pointer);
     Some(Kind::Choice { choices, default })
+}
+
+/// A JSONata Choice rule: `Condition` and `Next` (plus `Assign`, `Output`, `Comment`).
+fn condition(ck: &mut Checker, item: &Value, pointer: &str) -> Option<(Test, String)> {
+    let o = ck.object(item, pointer)?;
+    ck.allowed(
+        o,
+        &["Condition", "Next", "Assign", "Output", "Comment"],
+        pointer,
+        "a JSONata Choice rule",
+    );
+    let next = ck.required_string(o, "Next", pointer);
+    let cond = match o.get("Condition") {
+        Some(Value::String(s)) => Expr::parse(s, &ptr(pointer, "Condition"), &mut ck.errors),
+        Some(_) => {
+            ck.err(
+                ptr(pointer, "Condition"),
+                "must be a JSONata expression string (\"{% ... %}\")",
+            );
+            None
+        }
+        None => {
+            ck.err(
+                ptr(pointer, "Condition"),
+                "required field 'Condition' is missing",
+            );
+            None
+        }
+    };
+    Some((Test::Condition(cond?), next?))
 }
 
 fn wait(ck: &mut Checker, obj: &Map<String, Value>, pointer: &str) -> Option<Wait> {
@@ -328,6 +468,12 @@ fn wait(ck: &mut Checker, obj: &Map<String, Value>, pointer: &str) -> Option<Wai
             "a Wait state needs exactly one of Seconds, SecondsPath, Timestamp, TimestampPath",
         );
         return None;
+    }
+    if let Some(e) = ck.jsonata_expr(obj, given[0], pointer) {
+        return e.map(|expr| Wait::Expr {
+            seconds: given[0] == "Seconds",
+            expr,
+        });
     }
     match given[0] {
         "Seconds" => ck
@@ -373,7 +519,11 @@ fn string_source(
         return None;
     }
     if obj.contains_key(key) {
-        return ck.string(obj, key, pointer).map(StringSource::Value);
+        let s = ck.string(obj, key, pointer)?;
+        if ck.lang == Lang::Jsonata && s.contains("{%") {
+            return jsonata_template(ck, obj, key, pointer, true).map(StringSource::Jsonata);
+        }
+        return Some(StringSource::Value(s));
     }
     let s = ck.string(obj, &key_path, pointer)?;
     let p = ptr(pointer, &key_path);
@@ -459,6 +609,17 @@ fn map(ck: &mut Checker, obj: &Map<String, Value>, pointer: &str) -> Option<MapS
         }
     }
     let processor = super::machine(ck, &obj[processor_key], &pp, &["ProcessorConfig"]);
+    let jsonata = ck.lang == Lang::Jsonata;
+    let items = jsonata_template(ck, obj, "Items", pointer, jsonata);
+    if let Some(JTemplate::Literal(v)) = &items
+        && !v.is_array()
+    {
+        ck.err(
+            ptr(pointer, "Items"),
+            "must be an array or a JSONata expression",
+        );
+    }
+    let item_selector_jsonata = jsonata_template(ck, obj, "ItemSelector", pointer, jsonata);
     let item_selector = match (
         obj.contains_key("ItemSelector"),
         obj.contains_key("Parameters"),
@@ -470,6 +631,7 @@ fn map(ck: &mut Checker, obj: &Map<String, Value>, pointer: &str) -> Option<MapS
             );
             None
         }
+        (true, false) if jsonata => None,
         (true, false) => template(ck, obj, "ItemSelector", pointer, false),
         (false, true) => template(ck, obj, "Parameters", pointer, false),
         (false, false) => None,
@@ -480,6 +642,8 @@ fn map(ck: &mut Checker, obj: &Map<String, Value>, pointer: &str) -> Option<MapS
     Some(MapSpec {
         items_path: ck.path(obj, "ItemsPath", pointer, true),
         item_selector,
+        items,
+        item_selector_jsonata,
         processor: processor?,
         max_concurrency: ck.uint_or_path(obj, "MaxConcurrency", pointer, 0, u64::MAX),
         tolerated_count: ck.uint_or_path(obj, "ToleratedFailureCount", pointer, 0, u64::MAX),

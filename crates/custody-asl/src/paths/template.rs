@@ -82,7 +82,7 @@ impl Template {
             Template::Array(ts) => ts.iter().any(Template::uses_context),
             Template::Object(fields) => fields.iter().any(|(_, n)| match n {
                 Node::Static(t) => t.uses_context(),
-                Node::Path { path, .. } => path.root() == Root::Context,
+                Node::Path { path, .. } => path.root() != Root::Input,
                 Node::Intrinsic { call, .. } => call.uses_context(),
             }),
         }
@@ -106,17 +106,13 @@ impl Template {
                     let v = match node {
                         Node::Static(t) => t.render(input, context)?,
                         Node::Path { field, path } => {
-                            let doc = if path.root() == Root::Context {
-                                context
-                            } else {
-                                input
-                            };
-                            path.read(doc).map_err(|_| {
+                            let doc = path.document(input, context);
+                            path.read(&doc).map_err(|_| {
                                 EvalError::runtime(format!(
                                     "The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
                                     path.as_str(),
                                     field,
-                                    doc
+                                    shown(&doc)
                                 ))
                             })?
                         }
@@ -129,6 +125,15 @@ impl Template {
                 Ok(Value::Object(out))
             }
         }
+    }
+}
+
+/// How a document appears in a "could not be found in the input" message: the variables
+/// document is shown without the engine's internal key.
+pub(crate) fn shown(doc: &Value) -> String {
+    match doc.get(super::jsonpath::VARS_KEY) {
+        Some(_) => super::jsonpath::without_variables(doc).to_string(),
+        None => doc.to_string(),
     }
 }
 

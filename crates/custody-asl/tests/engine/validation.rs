@@ -170,28 +170,66 @@ fn nested_scopes_are_validated_with_full_pointers() {
 }
 
 #[test]
-fn jsonata_and_distributed_map_are_refused_by_name() {
+fn query_language_fields_belong_to_their_language_and_distributed_map_is_refused() {
+    // A JSONata machine: JSONPath-only fields are refused, naming their pointer.
     let p = problems(
-        json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {"Type": "Pass", "Output": "{% 1 %}", "End": true}}}),
+        json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+        "P": {"Type": "Pass", "InputPath": "$.a", "Parameters": {"x": 1}, "ResultPath": "$.r", "Next": "T"},
+        "T": {"Type": "Task", "Resource": "echo", "TimeoutSecondsPath": "$.t", "ResultSelector": {}, "End": true,
+              "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.e", "Next": "P"}]}}}),
     );
+    for ptr in [
+        "/States/P/InputPath",
+        "/States/P/Parameters",
+        "/States/P/ResultPath",
+        "/States/T/TimeoutSecondsPath",
+        "/States/T/ResultSelector",
+        "/States/T/Catch/0/ResultPath",
+    ] {
+        assert!(
+            p.iter()
+                .any(|(at, r)| at == ptr && r.contains("JSONPath query language")),
+            "{ptr}: {p:?}"
+        );
+    }
+    // A JSONPath state: JSONata-only fields are refused.
+    let p = problems(json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Output": "{% 1 %}", "End": true}}}));
     assert!(
         p.iter()
-            .any(|(ptr, r)| ptr == "/QueryLanguage" && r.contains("JSONata")),
+            .any(|(at, r)| at == "/States/P/Output" && r.contains("QueryLanguage JSONata")),
         "{p:?}"
     );
-    assert!(
-        p.iter()
-            .any(|(ptr, r)| ptr == "/States/P/Output" && r.contains("JSONata")),
-        "{p:?}"
-    );
+    // A JSONata machine cannot have JSONPath states; a JSONPath machine can have JSONata ones.
     let p = problems(
-        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Assign": {"a": 1}, "End": true}}}),
+        json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+        "P": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": true}}}),
     );
     assert!(
-        p.iter()
-            .any(|(ptr, r)| ptr == "/States/P/Assign" && r.contains("variables")),
+        p.iter().any(|(at, _)| at == "/States/P/QueryLanguage"),
         "{p:?}"
     );
+    assert!(
+        problems(json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input %}", "End": true}}}))
+        .is_empty()
+    );
+    // Bad expressions, bad variable names, reserved `states`.
+    let p = problems(
+        json!({"QueryLanguage": "JSONata", "StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input. %}", "Next": "P"}, {"Next": "P"}], "Default": "P"},
+        "P": {"Type": "Pass", "Assign": {"states": 1, "1x": 2, "ok": "{% ( %}"}, "End": true}}}),
+    );
+    let ptrs: Vec<&str> = p.iter().map(|(p, _)| p.as_str()).collect();
+    for ptr in [
+        "/States/C/Choices/0/Condition",
+        "/States/C/Choices/1/Condition",
+        "/States/P/Assign/states",
+        "/States/P/Assign/1x",
+        "/States/P/Assign/ok",
+    ] {
+        assert!(ptrs.contains(&ptr), "{ptr}: {p:?}");
+    }
     let p = problems(
         json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "ItemReader": {},
         "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "I", "States": {"I": {"Type": "Succeed"}}}}}}),

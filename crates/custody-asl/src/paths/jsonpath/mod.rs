@@ -19,7 +19,14 @@ pub enum Root {
     Input,
     /// `$$`: the context object.
     Context,
+    /// `$name`: a workflow variable (the name is the path's first property).
+    Variable,
 }
+
+/// The key under which the executor puts the visible workflow variables into the context
+/// document it hands to evaluation. A NUL cannot appear in a name a definition reads, and the
+/// key is removed wherever `$$` is read whole or handed out.
+pub(crate) const VARS_KEY: &str = "\u{0}variables";
 
 /// One step of a path.
 #[derive(Debug, Clone, PartialEq)]
@@ -146,6 +153,26 @@ impl JsonPath {
         self.segments
             .iter()
             .all(|s| matches!(s, Segment::Property(_) | Segment::Index(_)))
+    }
+
+    /// The document this path reads: the effective input, the context object, or the
+    /// variables (carried inside the context document under [`VARS_KEY`]).
+    pub(crate) fn document<'a>(
+        &self,
+        input: &'a Value,
+        context: &'a Value,
+    ) -> std::borrow::Cow<'a, Value> {
+        use std::borrow::Cow;
+        static NO_VARIABLES: std::sync::LazyLock<Value> =
+            std::sync::LazyLock::new(|| Value::Object(serde_json::Map::new()));
+        match self.root {
+            Root::Input => Cow::Borrowed(input),
+            Root::Variable => Cow::Borrowed(context.get(VARS_KEY).unwrap_or(&NO_VARIABLES)),
+            Root::Context => match (self.segments.first(), context.get(VARS_KEY)) {
+                (Some(Segment::Property(_)), _) | (_, None) => Cow::Borrowed(context),
+                _ => Cow::Owned(without_variables(context)),
+            },
+        }
     }
 
     pub(crate) fn segments(&self) -> &[Segment] {
@@ -506,3 +533,12 @@ fn compare(l: &Value, op: CompareOp, r: &Value) -> bool {
 mod parser;
 #[cfg(test)]
 mod tests;
+
+/// `context` without the variables the executor carries in it.
+pub(crate) fn without_variables(context: &Value) -> Value {
+    let mut c = context.clone();
+    if let Some(o) = c.as_object_mut() {
+        o.shift_remove(VARS_KEY);
+    }
+    c
+}

@@ -10,7 +10,16 @@ pub(super) fn parse(source: &str) -> Result<(Root, Vec<Segment>), PathSyntaxErro
         pos: 0,
     };
     let root = p.root()?;
-    let segments = p.segments(false)?;
+    let mut segments = Vec::new();
+    if root == Root::Variable {
+        // `$name...`: the variable's name is the first property of the variables document.
+        let start = p.pos;
+        while matches!(p.peek(), Some(b) if b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80) {
+            p.pos += 1;
+        }
+        segments.push(Segment::Property(source[start..p.pos].to_owned()));
+    }
+    segments.extend(p.segments(false)?);
     if p.pos != p.s.len() {
         return Err(p.err("unexpected character"));
     }
@@ -56,6 +65,9 @@ impl Parser<'_> {
         }
         Ok(if self.eat(b'$') {
             Root::Context
+        } else if matches!(self.peek(), Some(b) if b.is_ascii_alphabetic() || b == b'_' || b >= 0x80)
+        {
+            Root::Variable
         } else {
             Root::Input
         })
