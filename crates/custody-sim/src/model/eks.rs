@@ -146,9 +146,29 @@ impl NetworkPolicy {
             .all(|(k, v)| pod_labels.get(k) == Some(v))
     }
 
-    /// Whether the policy allows some traffic (any rule at all).
+    /// Whether the policy allows some traffic to or from the pods it selects.
     pub fn allows_traffic(&self) -> bool {
-        self.ingress_rules > 0 || self.egress_rules > 0
+        let (ingress, egress) = self.allowed_directions();
+        ingress || egress
+    }
+
+    /// Which directions the policy lets some traffic through, as Kubernetes reads it:
+    /// `policyTypes` default to `Ingress`, plus `Egress` when there are egress rules; rules in a
+    /// direction the policy does not cover are ignored; a covered direction with no rules allows
+    /// nothing (that is a default-deny).
+    pub fn allowed_directions(&self) -> (bool, bool) {
+        let (covers_ingress, covers_egress) = if self.policy_types.is_empty() {
+            (true, self.egress_rules > 0)
+        } else {
+            (
+                self.policy_types.iter().any(|t| t == "Ingress"),
+                self.policy_types.iter().any(|t| t == "Egress"),
+            )
+        };
+        (
+            covers_ingress && self.ingress_rules > 0,
+            covers_egress && self.egress_rules > 0,
+        )
     }
 }
 

@@ -12,6 +12,9 @@ use custody_steps::ports::ops::cluster as ops;
 use custody_steps::ports::{Cluster, ClusterConnector, ClusterInfo, PodSelector};
 
 use super::SimAccount;
+use super::cluster_rules::{
+    check_label, check_name, check_selector, unsupported_kind, workload_kind,
+};
 use super::facts;
 use crate::errs;
 use crate::model::{EksCluster, NetworkPolicy};
@@ -72,40 +75,6 @@ impl SimCluster {
 
     fn pod_res(&self, ns: &Namespace, pod: &PodName) -> String {
         pod_resource(self.cluster.as_str(), ns.as_str(), pod.as_str())
-    }
-}
-
-fn valid_label_value(v: &str) -> bool {
-    v.len() <= 63
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-        && v.bytes().next().is_none_or(|b| b.is_ascii_alphanumeric())
-        && v.bytes().last().is_none_or(|b| b.is_ascii_alphanumeric())
-}
-
-fn valid_label_key(k: &str) -> bool {
-    let (prefix, name) = match k.rsplit_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, k),
-    };
-    !name.is_empty()
-        && valid_label_value(name)
-        && prefix.is_none_or(|p| {
-            !p.is_empty()
-                && p.len() <= 253
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b))
-        })
-}
-
-fn check_label(key: &str, value: &str) -> Result<(), StepError> {
-    if valid_label_key(key) && valid_label_value(value) {
-        Ok(())
-    } else {
-        Err(errs::invalid(
-            "Invalid",
-            format!("label {key:?}={value:?} is not a valid Kubernetes label"),
-        ))
     }
 }
 
@@ -186,6 +155,9 @@ impl Cluster for SimCluster {
             None => format!("{}/pods", cluster_resource(self.cluster.as_str())),
         };
         self.call(&ops::LIST_PODS, res, |c, _| {
+            if let PodSelector::Labels(labels) = selector {
+                check_selector(labels)?;
+            }
             Ok(c.pods
                 .iter()
                 .filter(|p| namespace.is_none_or(|ns| &p.namespace == ns))
@@ -211,12 +183,25 @@ impl Cluster for SimCluster {
             kind.to_ascii_lowercase()
         );
         self.call(&ops::WORKLOAD_SELECTOR, res, |c, _| {
-            Ok(c.workloads
-                .iter()
-                .find(|w| {
-                    &w.namespace == namespace && w.kind.eq_ignore_ascii_case(kind) && w.name == name
-                })
-                .map(|w| w.selector.clone()))
+            let canonical = workload_kind(kind).ok_or_else(|| unsupported_kind(kind))?;
+            check_name(canonical, name)?;
+            let Some(workload) = c.workloads.iter().find(|w| {
+                &w.namespace == namespace
+                    && workload_kind(&w.kind) == Some(canonical)
+                    && w.name == name
+            }) else {
+                return Ok(None);
+            };
+            if workload.selector.is_empty() {
+                return Err(errs::unsupported(
+                    "EmptySelector",
+                    format!(
+                        "{canonical} {:?}/{name:?}: its selector is empty and would select every pod in the namespace",
+                        namespace.as_str()
+                    ),
+                ));
+            }
+            Ok(Some(workload.selector.clone()))
         })
     }
 
@@ -265,6 +250,14 @@ impl Cluster for SimCluster {
             &ops::RESTORE_POD_LABEL,
             self.pod_res(namespace, pod),
             |c, _| {
+                check_label(key, value)?;
+                // A prior equal to custody's own value (the case id) was read back after
+                // custody's own change by a retried step: nothing was there before, so the
+                // label goes.
+                let prior = prior.filter(|p| *p != value);
+                if let Some(prior) = prior {
+                    check_label(key, prior)?;
+                }
                 let Some(p) = c
                     .pods
                     .iter_mut()
@@ -296,6 +289,7 @@ impl Cluster for SimCluster {
     ) -> Result<bool, StepError> {
         let res = policy_resource(self.cluster.as_str(), namespace.as_str(), name);
         self.call(&ops::ENSURE_DENY_ALL_POLICY, res, |c, _| {
+            check_name("NetworkPolicy", name)?;
             check_label(key, value)?;
             let wanted = NetworkPolicy {
                 namespace: namespace.clone(),
@@ -308,7 +302,8 @@ impl Cluster for SimCluster {
             };
             if let Some(existing) = c.network_policies.iter().find(|p| &p.namespace == namespace && p.name == name) {
                 let same = existing.pod_selector == wanted.pod_selector
-                    && !existing.allows_traffic()
+                    && existing.ingress_rules == 0
+                    && existing.egress_rules == 0
                     && existing.policy_types.iter().any(|t| t == "Ingress")
                     && existing.policy_types.iter().any(|t| t == "Egress");
                 return if same {
@@ -348,6 +343,7 @@ impl Cluster for SimCluster {
     async fn delete_policy(&self, namespace: &Namespace, name: &str) -> Result<(), StepError> {
         let res = policy_resource(self.cluster.as_str(), namespace.as_str(), name);
         self.call(&ops::DELETE_POLICY, res, |c, _| {
+            check_name("NetworkPolicy", name)?;
             c.network_policies
                 .retain(|p| !(&p.namespace == namespace && p.name == name));
             Ok(())

@@ -2,6 +2,7 @@
 
 mod cases;
 mod cluster;
+mod cluster_rules;
 mod commands;
 mod compute;
 mod documents;

@@ -146,7 +146,7 @@ async fn label_policy_and_cordon_record_what_they_replaced_and_undo_exactly() {
         ErrorName::InvalidInput
     );
 
-    let name = format!("custody-deny-all-{c}");
+    let name = format!("custody-deny-all-{}", c.as_str().to_ascii_lowercase());
     assert!(
         api.ensure_deny_all_policy(&ns(), &name, key, c.as_str())
             .await
