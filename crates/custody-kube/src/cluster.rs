@@ -149,7 +149,8 @@ impl KubeCluster {
     /// One pod, `None` if it does not exist.
     ///
     /// # Errors
-    /// [`KubeError`] for any failure but 404.
+    /// [`KubeError::Unusable`] if the server answered with a pod of another name or namespace
+    /// (never acted on); [`KubeError`] for any failure but 404 NotFound.
     #[instrument(skip(self), fields(namespace = %namespace, pod = %name))]
     pub async fn get_pod(
         &self,
@@ -157,9 +158,26 @@ impl KubeCluster {
         name: &PodName,
     ) -> Result<Option<Pod>, KubeError> {
         let api: Api<Pod> = Api::namespaced(self.client.clone(), namespace.as_str());
-        api.get_opt(name.as_str())
+        let pod = api
+            .get_opt(name.as_str())
             .await
-            .map_err(|e| KubeError::from_kube(pod_what(namespace, name), e))
+            .map_err(|e| KubeError::from_kube(pod_what(namespace, name), e))?;
+        match pod {
+            Some(pod)
+                if pod.metadata.name.as_deref() != Some(name.as_str())
+                    || pod.metadata.namespace.as_deref() != Some(namespace.as_str()) =>
+            {
+                Err(KubeError::Unusable {
+                    what: pod_what(namespace, name),
+                    reason: format!(
+                        "the API server answered with pod {:?}/{:?}",
+                        pod.metadata.namespace.as_deref().unwrap_or_default(),
+                        pod.metadata.name.as_deref().unwrap_or_default()
+                    ),
+                })
+            }
+            pod => Ok(pod),
+        }
     }
 
     /// Pods matching `query`, in `namespace` or (with `None`) in all namespaces.

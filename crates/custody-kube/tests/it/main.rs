@@ -15,4 +15,5 @@ mod errors;
 mod mock;
 mod port;
 mod reads;
+mod recheck;
 mod token;
