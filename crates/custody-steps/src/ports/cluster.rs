@@ -52,6 +52,17 @@ pub trait ClusterConnector: Send + Sync {
 ///
 /// Each mutating method is idempotent and returns the state it replaced, for the case record and
 /// for release.
+///
+/// # Contract
+/// Every implementation (custody-kube's `KubeCluster`, custody-sim's `SimCluster`) is held to the
+/// rules written on each method by one shared suite,
+/// `crates/custody-scenarios/tests/cluster_contract/`, which judges them by the objects stored
+/// afterwards. Failures carry the same `Custody.<Reason>` on every implementation:
+/// `Custody.NotFound` (service code `NotFound`) for an object that must exist and does not,
+/// `Custody.Conflict` (`AlreadyExists`) for a name taken by an object custody did not write,
+/// `Custody.InvalidInput` for a label, selector or name the API server would refuse (checked
+/// before anything is sent), `Custody.AccessDenied` (`Forbidden`) when RBAC refuses, and
+/// `Custody.Unsupported` for an object custody cannot act on safely.
 #[async_trait]
 pub trait Cluster: Send + Sync {
     /// One pod, `None` if absent.
@@ -62,6 +73,11 @@ pub trait Cluster: Send + Sync {
     ) -> Result<Option<PodFacts>, StepError>;
 
     /// Pods matching a selector, in a namespace or (with `None`) all namespaces.
+    ///
+    /// Only pods the selector matches are returned, whatever the server answered: a server (or
+    /// proxy, or emulator) that ignores a selector must not widen the case. An empty label
+    /// selector (it would select every pod) or a label that is not a Kubernetes label (it could
+    /// change the selector's meaning) is `Custody.InvalidInput`.
     async fn list_pods(
         &self,
         namespace: Option<&Namespace>,
@@ -69,7 +85,14 @@ pub trait Cluster: Send + Sync {
     ) -> Result<Vec<PodFacts>, StepError>;
 
     /// A workload's pod selector (`matchLabels`) — Deployment, StatefulSet, DaemonSet, ReplicaSet,
-    /// Job — so its pods can be listed. `kind` is the workload kind as GuardDuty names it.
+    /// Job — so its pods can be listed; `None` if the workload does not exist.
+    ///
+    /// `kind` is the workload kind as Kubernetes or GuardDuty names it, in any case, singular or
+    /// plural (`Deployment`, `deployments`). Any other kind (CronJob, ReplicationController, …) is
+    /// `Custody.Unsupported`: a case must fail loudly rather than isolate no pods and look done.
+    /// A selector that is empty or uses `matchExpressions` is `Custody.Unsupported` too (it cannot
+    /// be listed exactly without selecting more than the workload's pods); a name that is not a
+    /// DNS subdomain is `Custody.InvalidInput`.
     async fn workload_selector(
         &self,
         namespace: &Namespace,
@@ -77,10 +100,13 @@ pub trait Cluster: Send + Sync {
         name: &str,
     ) -> Result<Option<BTreeMap<String, String>>, StepError>;
 
-    /// One node, `None` if absent.
+    /// One node, `None` if absent. A node whose `spec.providerID` names no EC2 instance
+    /// (Fargate, malformed) has `instance_id: None`: it is still a node of the case.
     async fn get_node(&self, name: &NodeName) -> Result<Option<NodeFacts>, StepError>;
 
-    /// Sets label `key=value` on the pod; returns the value it replaced.
+    /// Sets label `key=value` on the pod, keeping its other labels; returns the value it
+    /// replaced (custody's own value when the pod already carried it: nothing is written). A
+    /// missing pod is `Custody.NotFound`.
     async fn label_pod(
         &self,
         namespace: &Namespace,
@@ -90,7 +116,11 @@ pub trait Cluster: Send + Sync {
     ) -> Result<Option<String>, StepError>;
 
     /// Removes label `key` if it still has `value` (or restores `prior` when given); a pod that is
-    /// gone is fine.
+    /// gone is fine, and a label someone changed since is left alone.
+    ///
+    /// A `prior` equal to `value` (custody's value is the case id, so it can only have been read
+    /// back after custody's own change, by a retried step) means nothing was there before: the
+    /// label is removed, never written back, so release always lifts the quarantine.
     async fn restore_pod_label(
         &self,
         namespace: &Namespace,
@@ -101,7 +131,9 @@ pub trait Cluster: Send + Sync {
     ) -> Result<(), StepError>;
 
     /// Ensures a deny-all ingress+egress NetworkPolicy named `name` selecting exactly `key=value`;
-    /// returns `true` if it created it, `false` if it was already there.
+    /// returns `true` if it created it, `false` if it was already there. A policy of that name
+    /// with any other spec is `Custody.Conflict` and is never overwritten; a name that is not a
+    /// DNS subdomain is `Custody.InvalidInput`.
     async fn ensure_deny_all_policy(
         &self,
         namespace: &Namespace,
@@ -112,6 +144,10 @@ pub trait Cluster: Send + Sync {
 
     /// Names of OTHER policies in the namespace that select a pod with these labels and allow
     /// some traffic: NetworkPolicies are additive, so they keep the pod reachable.
+    ///
+    /// Directions are read as Kubernetes reads them: `policyTypes` default to `Ingress` (plus
+    /// `Egress` when there are egress rules), rules in a direction the policy does not cover
+    /// allow nothing, and a covered direction without rules is a deny, not an allow.
     async fn allowing_policies(
         &self,
         namespace: &Namespace,
@@ -122,7 +158,8 @@ pub trait Cluster: Send + Sync {
     /// Deletes a NetworkPolicy; a missing one is fine.
     async fn delete_policy(&self, namespace: &Namespace, name: &str) -> Result<(), StepError>;
 
-    /// Sets `spec.unschedulable`; returns the prior value.
+    /// Sets `spec.unschedulable`; returns the prior value (nothing is written when it already
+    /// has the value). A missing node is `Custody.NotFound`.
     async fn set_unschedulable(
         &self,
         node: &NodeName,
