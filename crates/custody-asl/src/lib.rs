@@ -17,8 +17,10 @@
 //! # Ok(()) }
 //! ```
 //!
-//! JSONPath mode only: a definition using JSONata (`QueryLanguage: JSONata`, `Arguments`,
-//! `Output`, `Assign`) is refused at validation with a named error.
+//! Both query languages run: JSONPath (the default) and JSONata (`QueryLanguage: JSONata` on
+//! the machine or a state, `Arguments`, `Output`, `{% %}` expressions, `$states`), and workflow
+//! variables (`Assign`, `$name`) in either. The crate README lists the coverage and the choices
+//! still to settle against AWS.
 
 pub mod checkpoint;
 mod choice;

@@ -35,7 +35,7 @@ impl Run {
                 })
             }
             Some(NumberOrPath::Path(p)) => {
-                let found = p.read(input).map_err(|e| {
+                let found = p.read(&p.document(input, ctx)).map_err(|e| {
                     self.fail_eval(
                         cx,
                         EvalError::runtime(format!("Invalid path '{}' : {}", p.as_str(), e.0)),
@@ -71,7 +71,7 @@ impl Run {
                 })
             }
             Some(NumberOrPath::Path(p)) => {
-                let found = p.read(input).map_err(|e| {
+                let found = p.read(&p.document(input, ctx)).map_err(|e| {
                     self.fail_eval(
                         cx,
                         EvalError::runtime(format!("Invalid path '{}' : {}", p.as_str(), e.0)),
@@ -169,7 +169,7 @@ impl Run {
             (Some(t), _) => t
                 .render(&self.jenv(cx, &effective, &ctx), "Items")
                 .map_err(|e| self.fail_eval(cx, e))?,
-            (None, PathField::Path(p)) => p.read(&effective).map_err(|e| {
+            (None, PathField::Path(p)) => p.read(&p.document(&effective, &ctx)).map_err(|e| {
                 self.fail_eval(
                     cx,
                     EvalError::runtime(format!("Invalid path '{}' : {}", p.as_str(), e.0)),

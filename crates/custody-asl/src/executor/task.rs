@@ -137,7 +137,7 @@ impl Run {
                 }
             }
             Some(NumberOrPath::Path(p)) => {
-                let found = p.read(input).map_err(|e| {
+                let found = p.read(&p.document(input, ctx)).map_err(|e| {
                     self.fail_eval(
                         cx,
                         EvalError::runtime(format!("Invalid path '{}' : {}", p.as_str(), e.0)),

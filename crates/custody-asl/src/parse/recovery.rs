@@ -140,6 +140,14 @@ pub(super) fn catchers(ck: &mut Checker, obj: &Map<String, Value>, pointer: &str
         } else {
             PathField::Default
         };
+        if let PathField::Path(p) = &path
+            && p.root() != crate::paths::Root::Input
+        {
+            ck.err(
+                ptr(&ip, "ResultPath"),
+                "'ResultPath' must be a reference path into the state input ('$...'), not the context object or a variable",
+            );
+        }
         let result_path = match path {
             PathField::Default => None,
             PathField::Null => Some(None),

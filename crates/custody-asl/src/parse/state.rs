@@ -179,6 +179,14 @@ pub(crate) fn parse(ck: &mut Checker, name: &str, v: &Value, pointer: &str) -> O
     } else {
         PathField::Default
     };
+    if let PathField::Path(p) = &result_path
+        && p.root() != Root::Input
+    {
+        ck.err(
+            ptr(pointer, "ResultPath"),
+            "'ResultPath' must be a reference path into the state input ('$...'), not the context object or a variable",
+        );
+    }
     let parameters = if has("Parameters") {
         template(ck, obj, "Parameters", pointer, false)
     } else {

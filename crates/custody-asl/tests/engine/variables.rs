@@ -157,3 +157,29 @@ async fn payloads_over_256_kib_fail_with_data_limit_exceeded_past_any_catcher() 
     .await;
     assert_eq!(out.error.as_deref(), Some("States.DataLimitExceeded"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn variables_in_numeric_paths_and_items_path_and_not_in_result_path() {
+    let invoker = Arc::new(Scripted::default());
+    let out = run_with(
+        &json!({"StartAt": "A", "States": {
+            "A": {"Type": "Pass", "Assign": {"t": 30, "xs": [1, 2]}, "Next": "M"},
+            "M": {"Type": "Map", "ItemsPath": "$xs", "MaxConcurrencyPath": "$t", "ItemProcessor": {"StartAt": "T", "States": {
+                "T": {"Type": "Task", "Resource": "echo", "TimeoutSecondsPath": "$t", "End": true}}}, "End": true}}}).to_string(),
+        json!({}),
+        invoker.clone(),
+    )
+    .await;
+    assert_eq!(out.status, ExecutionStatus::Succeeded, "{out:?}");
+    assert_eq!(out.output.unwrap(), json!([1, 2]));
+    assert!(
+        invoker
+            .calls()
+            .iter()
+            .all(|c| c.timeout_seconds == Some(30))
+    );
+    let err = custody_asl::Definition::from_value(&json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "ResultPath": "$x", "End": true}}}))
+    .unwrap_err();
+    assert_eq!(err.0[0].pointer, "/States/P/ResultPath");
+}
