@@ -14,6 +14,7 @@ mod connect;
 mod errors;
 mod mock;
 mod port;
+mod rbac;
 mod reads;
 mod recheck;
 mod token;
