@@ -17,9 +17,41 @@ pub struct TaskRequest {
     pub context: Value,
     /// The state's task timeout, if it has one (the engine enforces it too).
     pub timeout_seconds: Option<u64>,
-    /// The heartbeat interval, if any. The engine cannot observe heartbeats: an invoker that
-    /// runs activities or callbacks enforces it and fails with `States.HeartbeatTimeout`.
+    /// The heartbeat interval, if any. For a callback (`.waitForTaskToken`) or activity task
+    /// the engine fails the task with `States.HeartbeatTimeout` when [`TaskRequest::heartbeat`]
+    /// stays silent this long.
     pub heartbeat_seconds: Option<u64>,
+    /// Where the running task reports that it is alive (`SendTaskHeartbeat`).
+    pub heartbeat: Heartbeat,
+}
+
+/// A running task's liveness signal: calling [`Heartbeat::beat`] is what `SendTaskHeartbeat`
+/// is to Step Functions. Clones share one signal.
+#[derive(Debug, Clone)]
+pub struct Heartbeat(std::sync::Arc<tokio::sync::watch::Sender<u64>>);
+
+impl Default for Heartbeat {
+    fn default() -> Self {
+        Self(std::sync::Arc::new(tokio::sync::watch::Sender::new(0)))
+    }
+}
+
+impl Heartbeat {
+    /// Reports that the task is alive: the engine's heartbeat timer starts over.
+    pub fn beat(&self) {
+        self.0.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    pub(crate) fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.subscribe()
+    }
+}
+
+/// Heartbeats are a channel, not data: two requests are equal whatever their channels.
+impl PartialEq for Heartbeat {
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
 }
 
 /// A failed task, as a Lambda reports it (`errorType`/`errorMessage` become `error`/`cause`).

@@ -49,4 +49,4 @@ pub use executor::{
     AbortHandle, ExecutionInfo, ExecutionOutcome, ExecutionStatus, Executor, ExecutorError,
 };
 pub use history::{EventType, HistoryEvent, Observer};
-pub use invoker::{TaskFailure, TaskInvoker, TaskRequest};
+pub use invoker::{Heartbeat, TaskFailure, TaskInvoker, TaskRequest};

@@ -2,6 +2,7 @@
 //! observer and a checkpoint store) and what it returns.
 
 mod flow;
+mod limits;
 mod map;
 mod parallel;
 mod recorder;

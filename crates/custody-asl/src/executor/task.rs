@@ -1,12 +1,12 @@
 //! Task states, and the `Retry`/`Catch` handling Task, Parallel and Map share.
 
+use super::limits::check_size;
 use super::recorder::Halt;
-use super::run::check_size;
 use super::run::{Run, StateCx, Step};
 use crate::checkpoint::CheckpointRecord;
 use crate::error::{EvalError, Failure, names};
 use crate::history::{EventType, details, resource_parts};
-use crate::invoker::TaskRequest;
+use crate::invoker::{Heartbeat, TaskRequest};
 use crate::model::{Lang, NumberOrPath, Task};
 use crate::paths::jsonpath::without_variables;
 use crate::paths::reference::apply_result_path;
@@ -291,6 +291,8 @@ impl Run {
                 Ok(v)
             }
             None => {
+                let beats = Heartbeat::default();
+                let mut heard = beats.subscribe();
                 let request = TaskRequest {
                     resource: task.resource.clone(),
                     state_name: state.name.clone(),
@@ -298,18 +300,39 @@ impl Run {
                     context: without_variables(ctx),
                     timeout_seconds: timeout,
                     heartbeat_seconds: heartbeat,
+                    heartbeat: beats,
                 };
                 let call = self.invoker.invoke(request);
-                let outcome = match timeout {
-                    Some(t) => tokio::select! {
-                        r = call => Some(r),
-                        () = self.clock.sleep(Duration::from_secs(t)) => None,
-                    },
-                    None => Some(call.await),
+                let deadline = async {
+                    match timeout {
+                        Some(t) => self.clock.sleep(Duration::from_secs(t)).await,
+                        None => futures::future::pending::<()>().await,
+                    }
+                };
+                // Only callback and activity tasks can send heartbeats (as in Step Functions).
+                let watched = heartbeat.filter(|_| expects_heartbeats(&task.resource));
+                let silence = async {
+                    let Some(h) = watched else {
+                        return futures::future::pending::<()>().await;
+                    };
+                    loop {
+                        tokio::select! {
+                            r = heard.changed() => if r.is_err() {
+                                // The invoker dropped its handle: it will not beat again.
+                                futures::future::pending::<()>().await;
+                            },
+                            () = self.clock.sleep(Duration::from_secs(h)) => return,
+                        }
+                    }
+                };
+                let outcome = tokio::select! {
+                    r = call => Ok(r),
+                    () = deadline => Err(names::TIMEOUT),
+                    () = silence => Err(names::HEARTBEAT_TIMEOUT),
                 };
                 match outcome {
-                    Some(r) => r.map_err(|f| Failure::new(f.error, f.cause)),
-                    None => {
+                    Ok(r) => r.map_err(|f| Failure::new(f.error, f.cause)),
+                    Err(timed_out) => {
                         let (ty, key) = if lambda {
                             (
                                 EventType::LambdaFunctionTimedOut,
@@ -318,13 +341,13 @@ impl Run {
                         } else {
                             (EventType::TaskTimedOut, "taskTimedOutEventDetails")
                         };
-                        let mut d = json!({"error": names::TIMEOUT});
+                        let mut d = json!({"error": timed_out});
                         if !lambda {
                             d["resourceType"] = json!(resource_type);
                             d["resource"] = json!(resource);
                         }
                         cx.set_prev(self.rec.emit(cx.prev(), ty, details(key, d)));
-                        return Err(Failure::new(names::TIMEOUT, "").into());
+                        return Err(Failure::new(timed_out, "").into());
                     }
                 }
             }
@@ -380,4 +403,9 @@ impl Run {
             }
         }
     }
+}
+
+/// Whether a task can report heartbeats: a callback (`.waitForTaskToken`) or an activity.
+fn expects_heartbeats(resource: &str) -> bool {
+    resource.ends_with(".waitForTaskToken") || resource.contains(":activity:")
 }

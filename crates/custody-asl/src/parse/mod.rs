@@ -3,6 +3,7 @@
 mod choice;
 pub(crate) mod fields;
 mod graph;
+mod map;
 mod recovery;
 mod state;
 

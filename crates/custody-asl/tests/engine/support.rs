@@ -1,7 +1,8 @@
 //! A scripted task invoker and run helpers. Resources name behaviours:
 //! `echo` (returns its input), `fail:ERROR` (fails with ERROR, cause "boom"), `sleep:N` (sleeps
 //! N s of virtual time, then echoes), `flaky:N:ERROR` (fails N times per state, then echoes),
-//! `pending` (never completes). Every request is recorded.
+//! `pending` (never completes), `beat:N:K` (heartbeats K times, N s apart, then echoes); a
+//! `.waitForTaskToken` suffix is ignored. Every request is recorded.
 
 use async_trait::async_trait;
 use custody_asl::{
@@ -38,6 +39,15 @@ impl TaskInvoker for Scripted {
     async fn invoke(&self, task: TaskRequest) -> Result<Value, TaskFailure> {
         self.calls.lock().unwrap().push(task.clone());
         let r = task.resource.as_str();
+        let r = r.strip_suffix(".waitForTaskToken").unwrap_or(r);
+        if let Some(rest) = r.strip_prefix("beat:") {
+            let (every, times) = rest.split_once(':').unwrap();
+            for _ in 0..times.parse::<u32>().unwrap() {
+                tokio::time::sleep(Duration::from_secs(every.parse().unwrap())).await;
+                task.heartbeat.beat();
+            }
+            return Ok(task.input);
+        }
         if r == "echo" || r.starts_with("arn:") {
             return Ok(task.input);
         }

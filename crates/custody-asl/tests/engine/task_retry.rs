@@ -161,3 +161,43 @@ async fn lambda_function_arns_record_lambda_events() {
     assert!(types.contains(&EventType::LambdaFunctionScheduled));
     assert!(types.contains(&EventType::LambdaFunctionSucceeded));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_callback_task_that_stops_heartbeating_fails_with_heartbeat_timeout() {
+    // Beats every 4 s for 12 s: alive under a 5 s heartbeat.
+    let out = run(
+        &single(json!({"Type": "Task", "Resource": "beat:4:3.waitForTaskToken", "HeartbeatSeconds": 5, "TimeoutSeconds": 60, "End": true})),
+        json!({"k": 1}),
+    )
+    .await;
+    assert_eq!(out.status, ExecutionStatus::Succeeded, "{out:?}");
+    // Beats every 6 s: the 5 s heartbeat expires first, and Catch sees the name.
+    let out = run(
+        &json!({"StartAt": "S", "States": {
+            "S": {"Type": "Task", "Resource": "beat:6:3.waitForTaskToken", "HeartbeatSeconds": 5, "TimeoutSeconds": 60, "End": true,
+                  "Catch": [{"ErrorEquals": ["States.HeartbeatTimeout"], "Next": "C"}]},
+            "C": {"Type": "Pass", "End": true}}}).to_string(),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        out.output.unwrap()["Error"],
+        json!("States.HeartbeatTimeout")
+    );
+    let timed_out = out
+        .history
+        .iter()
+        .find(|e| format!("{:?}", e.event_type) == "TaskTimedOut")
+        .unwrap();
+    assert_eq!(
+        timed_out.timestamp - super::support::origin(),
+        time::Duration::seconds(5)
+    );
+    // A request-response task cannot heartbeat: only TimeoutSeconds applies.
+    let out = run(
+        &single(json!({"Type": "Task", "Resource": "sleep:8", "HeartbeatSeconds": 5, "TimeoutSeconds": 60, "End": true})),
+        json!({}),
+    )
+    .await;
+    assert_eq!(out.status, ExecutionStatus::Succeeded, "{out:?}");
+}
