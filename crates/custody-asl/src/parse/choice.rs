@@ -37,12 +37,15 @@ pub(crate) fn rule(
         let known = matches!(
             key.as_str(),
             "Variable" | "Next" | "Comment" | "And" | "Or" | "Not"
-        ) || operator(key).is_some();
+        ) || (top && key == "Assign")
+            || operator(key).is_some();
         if !known {
-            let reason = if key == "Condition" || key == "Assign" || key == "Output" {
+            let reason = if key == "Condition" || key == "Output" {
                 format!(
-                    "Field '{key}' belongs to the JSONata query language, which this engine does not support yet"
+                    "Field '{key}' belongs to the JSONata query language: it needs QueryLanguage JSONata on the state or the state machine"
                 )
+            } else if key == "Assign" {
+                "'Assign' belongs on a top-level Choice rule, not inside And, Or or Not".to_owned()
             } else {
                 format!("Field '{key}' is not a Choice rule field or comparison operator")
             };

@@ -183,3 +183,20 @@ async fn variables_in_numeric_paths_and_items_path_and_not_in_result_path() {
     .unwrap_err();
     assert_eq!(err.0[0].pointer, "/States/P/ResultPath");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_matching_jsonpath_choice_rule_assigns_and_default_takes_the_states_assign() {
+    let def = json!({"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Assign": {"path": "default"}, "Default": "E",
+              "Choices": [{"Variable": "$.n", "NumericGreaterThan": 1, "Assign": {"path": "rule", "n.$": "$.n"}, "Next": "E"}]},
+        "E": {"Type": "Pass", "Parameters": {"path.$": "$path"}, "End": true}}})
+    .to_string();
+    assert_eq!(
+        run(&def, json!({"n": 2})).await.output.unwrap(),
+        json!({"path": "rule"})
+    );
+    assert_eq!(
+        run(&def, json!({"n": 0})).await.output.unwrap(),
+        json!({"path": "default"})
+    );
+}
