@@ -34,7 +34,7 @@ export LC_ALL=C
 
 WORK=""
 PART_SIZE=0
-declare -A KV=() GET_URL=() GET_SHA=() PART_URL=()
+declare -A KV=() GET_URL=() GET_SHA=() GOT_SHA=() PART_URL=()
 
 fail() {
   printf 'custody: %s\n' "$*" >&2
@@ -141,14 +141,19 @@ sha256_of() {
   printf '%s' "${h%% *}"
 }
 
-# get NAME DEST: downloads the manifest's object NAME and checks its SHA-256.
+# get NAME DEST: downloads the manifest's object NAME, re-hashes what it downloaded and checks the
+# SHA-256 against the manifest's (for evidence: the digest on record); the digest it computed is
+# kept in GOT_SHA[NAME] so the document can report it.
 get() {
   local name="$1" dest="$2" got
   [[ -n "${GET_URL[$name]-}" ]] || fail "the manifest has no object named $(json_str "$name")"
   curl_url "${GET_URL[$name]}" --output "$dest" || fail "download of $(json_str "$name") failed"
   got="$(sha256_of "$dest")"
+  is_sha256 "$got" || fail "hashing the download of $(json_str "$name") failed"
   [[ "$got" == "${GET_SHA[$name]}" ]] ||
     fail "$(json_str "$name") has SHA-256 $got, the manifest says ${GET_SHA[$name]}"
+  # shellcheck disable=SC2034 # read by the documents that report the re-hash (analyse-memory)
+  GOT_SHA[$name]="$got"
 }
 
 # load_manifest URL DOCUMENT CASE INSTANCE: fetches and parses the manifest (format in README.md),
@@ -204,10 +209,11 @@ md5_b64() {
   printf '%b' "$esc" | base64
 }
 
-# put_part FILE URL: PUTs FILE to a presigned part URL; prints the ETag S3 returned.
-# Only Content-MD5 goes with it, never x-amz-checksum-sha256: the step presigns every part before
-# its bytes exist, so that header cannot be among the URL's signed headers, and S3 refuses
-# unsigned x-amz-* headers on a presigned request (README.md, "Per-part SHA-256").
+# put_part FILE URL: PUTs FILE to a presigned part URL; prints the ETag S3 returned (unquoted).
+# Only Content-MD5 goes with it (S3 refuses a body that does not match it: BadDigest), never
+# x-amz-checksum-sha256: the step presigns every part before its bytes exist, so that header cannot
+# be among the URL's signed headers, and S3 refuses unsigned x-amz-* headers on a presigned request
+# (README.md, "Per-part integrity"). The upload has no checksum algorithm for the same reason.
 put_part() {
   local file="$1" url="$2" headers="$WORK/put.headers" etag
   : >"$headers"

@@ -8,7 +8,6 @@ Also used by ssm-documents/bench/stream-throughput.py.
 
 from __future__ import annotations
 
-import base64
 import datetime
 import hashlib
 import ipaddress
@@ -187,9 +186,10 @@ class Case:
 
     def add_output(self, name: str, key: str, parts: int) -> Output:
         """Creates a multipart upload for output NAME and presigns PARTS part URLs. Like the Rust
-        step (custody-aws `begin_upload`), the upload is created with ChecksumAlgorithm SHA256 and
-        the part URLs sign nothing but the host (the host's bytes are not known yet)."""
-        upload = self.s3.create_multipart_upload(Bucket=self.evidence, Key=key, ChecksumAlgorithm="SHA256")
+        step (custody-aws `begin_upload`), the upload is created WITHOUT a checksum algorithm and
+        the part URLs sign nothing but the host (the host's bytes are not known yet; real S3
+        refuses checksum-less parts of a SHA-256 upload, and unsigned checksum headers)."""
+        upload = self.s3.create_multipart_upload(Bucket=self.evidence, Key=key)
         out = Output(name, key, upload["UploadId"], parts)
         for n in range(1, parts + 1):
             url = self.presign(
@@ -216,43 +216,36 @@ class Case:
         return self.presign("get_object", Bucket=self.evidence, Key=key)
 
     def complete(self, name: str, parts: list[dict]) -> bytes:
-        """Completes output NAME as the Rust step does (shipped.rs, custody-aws
-        `complete_upload`): parts in order, each with the ETag and, as ChecksumSHA256, the
-        SHA-256 the script reported. Then checks what S3 holds against the report: every part's
-        `sha256` is the SHA-256 of the bytes S3 holds for that part's range, and the composite
-        of the reported part hashes is the checksum S3 reports for the object. Returns the bytes.
-
-        moto accepts any ChecksumSHA256 in CompleteMultipartUpload without checking it, but it
-        computes the composite it reports on HeadObject from the bytes it holds, so the composite
-        comparison below is a real check of the host's hashes against S3's bytes."""
+        """Completes output NAME as the Rust step does (steps/shipped.rs `complete_and_verify`
+        through custody-aws): S3's part list (ListParts) must be exactly the reported parts, same
+        numbers, sizes and ETags (quotes ignored); then CompleteMultipartUpload with the ETags,
+        and the object's size must be the reported total. Then checks what the step cannot (it
+        would have to read gigabytes back): every part's `sha256` is the SHA-256 of the bytes S3
+        holds for that part's range. Returns the bytes."""
         out = self.outputs[name]
         for p in parts:
             assert set(p) == PART_FIELDS, f"part record {p} has fields {sorted(p)}, not {sorted(PART_FIELDS)}"
             assert SHA256_HEX.fullmatch(p["sha256"]), p
         ordered = sorted(parts, key=lambda p: p["part"])
         assert [p["part"] for p in ordered] == list(range(1, len(parts) + 1))
+        listed = self.s3.list_parts(Bucket=self.evidence, Key=out.key, UploadId=out.upload_id).get("Parts", [])
+        assert [(p["PartNumber"], p["Size"], etag_unquoted(p["ETag"])) for p in listed] == [
+            (p["part"], p["bytes"], etag_unquoted(p["etag"])) for p in ordered
+        ], f"{name}: S3's part list differs from the report"
         self.s3.complete_multipart_upload(
             Bucket=self.evidence,
             Key=out.key,
             UploadId=out.upload_id,
-            MultipartUpload={
-                "Parts": [
-                    {"PartNumber": p["part"], "ETag": p["etag"], "ChecksumSHA256": hex_to_b64(p["sha256"])}
-                    for p in ordered
-                ]
-            },
+            MultipartUpload={"Parts": [{"PartNumber": p["part"], "ETag": p["etag"]} for p in ordered]},
         )
+        head = self.s3.head_object(Bucket=self.evidence, Key=out.key)
+        assert head["ContentLength"] == sum(p["bytes"] for p in ordered)
         held = self.s3.get_object(Bucket=self.evidence, Key=out.key)["Body"].read()
-        assert len(held) == sum(p["bytes"] for p in ordered)
         offset = 0
         for p in ordered:
             piece = held[offset : offset + p["bytes"]]
             assert hashlib.sha256(piece).hexdigest() == p["sha256"], f"part {p['part']} of {name}"
             offset += p["bytes"]
-        head = self.s3.head_object(Bucket=self.evidence, Key=out.key, ChecksumMode="ENABLED")
-        assert composite_matches(head.get("ChecksumSHA256"), composite_sha256([p["sha256"] for p in ordered])), (
-            f"{name}: S3 reports {head.get('ChecksumSHA256')!r}"
-        )
         return held
 
 
@@ -262,21 +255,11 @@ PART_FIELDS = {"part", "bytes", "etag", "sha256"}
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
-def hex_to_b64(digest: str) -> str:
-    """A hex SHA-256 as S3 writes checksums: base64 of the raw digest."""
-    return base64.b64encode(bytes.fromhex(digest)).decode()
-
-
-def composite_sha256(part_digests: list[str]) -> str:
-    """S3's composite checksum of a multipart upload: base64(SHA-256(raw part digests in part
-    order)) + "-<part count>" (the Rust step's support/checksum.rs computes the same)."""
-    joined = b"".join(bytes.fromhex(d) for d in part_digests)
-    return f"{base64.b64encode(hashlib.sha256(joined).digest()).decode()}-{len(part_digests)}"
-
-
-def composite_matches(reported: str | None, expected: str) -> bool:
-    """S3 reports the composite as `base64-N` or bare `base64`; both match, nothing else does."""
-    return reported is not None and reported in (expected, expected.rsplit("-", 1)[0])
+def etag_unquoted(etag: str) -> str:
+    """An ETag without its quotes: S3 quotes them, the scripts do not (custody-steps compares
+    them the same way, `etag_unquoted`)."""
+    t = etag.strip()
+    return t[1:-1] if len(t) >= 2 and t[0] == t[-1] == '"' else t
 
 
 @dataclass

@@ -48,8 +48,10 @@ def test_memory_analysis_runs_every_documented_plugin_and_uploads_outputs_and_re
     result = run(moto, sandbox, "analyse-memory", case)
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
+    # The digest the document re-computed over the image it downloaded (checked, then reported).
     assert out["image_sha256"] == hashlib.sha256(image).hexdigest()
     report = json.loads(case.complete("report", out["report"]["parts"]))
+    assert report["image_sha256"] == out["image_sha256"]
     plugins = [p["plugin"] for p in report["plugins"]]
     assert plugins[0] == "linux.pslist.PsList" and len(plugins) == out["plugins"] == 12
     assert all(p["exit"] == 0 for p in report["plugins"])
@@ -71,7 +73,11 @@ def test_memory_analysis_refuses_an_image_whose_hash_differs_from_the_record(mot
     case.manifest_url = lambda: url
     result = run(moto, sandbox, "analyse-memory", case)
     assert result.returncode == 1
-    assert "SHA-256" in result.stderr
+    # The named reason: the digest re-computed over what was downloaded, and the one on record.
+    recorded = case.lines[0].split(" ")[2]
+    computed = hashlib.sha256(b"EMiL swapped").hexdigest()
+    assert f'custody: "image" has SHA-256 {computed}, the manifest says {recorded}' in result.stderr
+    assert result.stdout == ""
     assert not (sandbox.parent / "calls.log").exists(), "Volatility ran on an unverified image"
 
 

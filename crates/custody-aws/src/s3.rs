@@ -1,9 +1,27 @@
 //! The evidence bucket (S3 with Object Lock) and the artifacts bucket.
 //!
-//! Every object custody writes carries a SHA-256 checksum that S3 verifies on arrival and an
-//! Object Lock retention set on the request itself (not only the bucket default), so evidence
-//! cannot be deleted or overwritten for the configured period whatever the bucket's settings.
-//! Hosts never get credentials: they get presigned URLs for one key (one part) that expire soon.
+//! Every object carries an Object Lock retention set on the request itself (not only the bucket
+//! default), so evidence cannot be deleted or overwritten for the configured period whatever the
+//! bucket's settings. Hosts never get credentials: they get presigned URLs for one key (one part)
+//! that expire soon.
+//!
+//! # What S3 verifies, and what it does not
+//! - Objects custody writes itself ([`EvidenceStore::put_object`]: reports, manifests, the pod
+//!   map) carry `x-amz-checksum-sha256`, signed by the SDK with the real value: S3 verifies the
+//!   SHA-256 on arrival, so their digest is S3-verified.
+//! - Host uploads ([`EvidenceStore::begin_upload`]) are multipart uploads created WITHOUT a
+//!   checksum algorithm. Their part URLs are presigned before the bytes exist, so only `host` is
+//!   signed. Real S3 refuses the alternatives: parts of an upload created with
+//!   `ChecksumAlgorithm=SHA256` must carry a checksum header (400 "Checksum Type mismatch"), and an
+//!   `x-amz-checksum-*` header that is not among a presigned URL's signed headers is refused (403
+//!   `HeadersNotSigned`); the host has no credentials to sign one after hashing a part. Each part
+//!   PUT carries `Content-MD5` instead, which S3 checks (`BadDigest`), so per-part transfer
+//!   integrity is enforced by S3. Before completing, the step compares S3's part list
+//!   ([`EvidenceStore::list_parts`]: numbers, sizes, ETags) with the host's report; after, it heads
+//!   the object (size, retention). The SHA-256 of such an object is the host's: S3 never computed
+//!   it, and the evidence record says so (`digestSource: source-host`).
+//! - moto (the test server) checks none of S3's checksum or `Content-MD5` rules; the tests prove
+//!   the bytes, the part lists and the reported hashes, not S3's request validation.
 
 use std::time::Duration;
 
@@ -18,7 +36,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use custody_core::error::{ErrorName, StepError};
 use custody_core::id::Sha256Digest;
-use custody_steps::ports::{Bucket, EvidenceStore, StoredObject, UploadTicket, UploadedPart};
+use custody_steps::ports::{
+    Bucket, EvidenceStore, ListedPart, StoredObject, UploadTicket, UploadedPart, etag_unquoted,
+};
 
 use crate::config::LockMode;
 use crate::error::{invalid, sdk_error, step_error};
@@ -81,6 +101,27 @@ impl S3Evidence {
         }
     }
 
+    /// A written object's location, with the retention its request set (S3 accepted it, or the
+    /// request would have failed).
+    fn written(
+        &self,
+        context: &str,
+        key: &str,
+        version_id: Option<&str>,
+        size_bytes: u64,
+        until: &DateTime,
+    ) -> StoredObject {
+        StoredObject {
+            location: self.location(Bucket::Evidence, key),
+            version_id: version_id.map(str::to_owned),
+            size_bytes,
+            checksum_sha256: None,
+            sha256: None,
+            lock_mode: Some(self.lock_mode().as_str().to_owned()),
+            retain_until: rfc3339(context, until),
+        }
+    }
+
     /// When the retention of an object written now ends.
     fn retain_until(&self) -> DateTime {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -126,6 +167,17 @@ pub fn checksum_of(digest: &Sha256Digest) -> Result<String, StepError> {
     Ok(BASE64.encode(bytes))
 }
 
+/// ETags as S3 spells them, quoted, whatever form the host reported.
+fn quoted_etag(etag: &str) -> String {
+    format!("\"{}\"", etag_unquoted(etag))
+}
+
+fn rfc3339(context: &str, at: &DateTime) -> Option<String> {
+    at.fmt(aws_smithy_types::date_time::Format::DateTime)
+        .map_err(|e| tracing::warn!(%context, error = %e, "unprintable retain-until date"))
+        .ok()
+}
+
 fn size(context: &str, length: Option<i64>) -> u64 {
     length
         .and_then(|n| u64::try_from(n).ok())
@@ -147,6 +199,7 @@ impl EvidenceStore for S3Evidence {
         let context = format!("s3:PutObject {}", self.location(Bucket::Evidence, key));
         let digest = Sha256Digest::of(bytes);
         let checksum = checksum_of(&digest)?;
+        let until = self.retain_until();
         let out = self
             .client
             .put_object()
@@ -156,17 +209,15 @@ impl EvidenceStore for S3Evidence {
             .checksum_algorithm(ChecksumAlgorithm::Sha256)
             .checksum_sha256(&checksum)
             .object_lock_mode(self.lock_mode())
-            .object_lock_retain_until_date(self.retain_until())
+            .object_lock_retain_until_date(until)
             .body(ByteStream::from(bytes.to_vec()))
             .send()
             .await
             .map_err(|e| sdk_error(&context, e))?;
         Ok(StoredObject {
-            location: self.location(Bucket::Evidence, key),
-            version_id: out.version_id().map(str::to_owned),
-            size_bytes: bytes.len() as u64,
             checksum_sha256: Some(out.checksum_sha256().unwrap_or(&checksum).to_owned()),
             sha256: Some(digest),
+            ..self.written(&context, key, out.version_id(), bytes.len() as u64, &until)
         })
     }
 
@@ -228,6 +279,10 @@ impl EvidenceStore for S3Evidence {
             size_bytes: size(&context, out.content_length()),
             checksum_sha256: out.checksum_sha256().map(str::to_owned),
             sha256: None,
+            lock_mode: out.object_lock_mode().map(|m| m.as_str().to_owned()),
+            retain_until: out
+                .object_lock_retain_until_date()
+                .and_then(|d| rfc3339(&context, d)),
         }))
     }
 
@@ -260,7 +315,7 @@ impl EvidenceStore for S3Evidence {
             .bucket(&self.evidence_bucket)
             .key(key)
             .content_type("application/octet-stream")
-            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            // No checksum algorithm: see the module doc (the parts carry Content-MD5).
             .object_lock_mode(self.lock_mode())
             .object_lock_retain_until_date(self.retain_until())
             .send()
@@ -291,6 +346,50 @@ impl EvidenceStore for S3Evidence {
             part_urls,
             part_size_bytes,
         })
+    }
+
+    async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<ListedPart>, StepError> {
+        check_key(Bucket::Evidence, key)?;
+        let context = format!("s3:ListParts {}", self.location(Bucket::Evidence, key));
+        let mut parts = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_parts()
+                .bucket(&self.evidence_bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .set_part_number_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| sdk_error(&context, e))?;
+            for p in out.parts() {
+                let number = p
+                    .part_number()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| crate::error::missing(&context, "part number"))?;
+                parts.push(ListedPart {
+                    part_number: number,
+                    etag: p
+                        .e_tag()
+                        .ok_or_else(|| crate::error::missing(&context, "part ETag"))?
+                        .to_owned(),
+                    size_bytes: size(&context, p.size()),
+                });
+            }
+            match (out.is_truncated(), out.next_part_number_marker()) {
+                (Some(true), Some(next)) if Some(next) != marker.as_deref() => {
+                    marker = Some(next.to_owned());
+                }
+                (Some(true), _) => {
+                    return Err(crate::error::missing(&context, "next part number marker"));
+                }
+                _ => break,
+            }
+        }
+        parts.sort_by_key(|p| p.part_number);
+        Ok(parts)
     }
 
     async fn complete_upload(
@@ -325,8 +424,7 @@ impl EvidenceStore for S3Evidence {
                         i32::try_from(part.part_number)
                             .map_err(|_| invalid(format!("{context}: part number")))?,
                     )
-                    .e_tag(&part.etag)
-                    .checksum_sha256(checksum_of(&part.sha256)?)
+                    .e_tag(quoted_etag(&part.etag))
                     .build(),
             );
         }
@@ -347,12 +445,13 @@ impl EvidenceStore for S3Evidence {
         // The retention asked for at creation applies to the completed object; it is set again
         // on the exact version so that a lock is there whatever the bucket or endpoint did with
         // the creation headers (retention can be extended, never shortened, so this is safe).
+        let until = self.retain_until();
         let retention = ObjectLockRetention::builder()
             .mode(match self.lock_mode {
                 LockMode::Governance => ObjectLockRetentionMode::Governance,
                 LockMode::Compliance => ObjectLockRetentionMode::Compliance,
             })
-            .retain_until_date(self.retain_until())
+            .retain_until_date(until)
             .build();
         self.client
             .put_object_retention()
@@ -363,13 +462,13 @@ impl EvidenceStore for S3Evidence {
             .send()
             .await
             .map_err(|e| sdk_error(format!("s3:PutObjectRetention after {context}"), e))?;
-        Ok(StoredObject {
-            location: self.location(Bucket::Evidence, key),
-            version_id: out.version_id().map(str::to_owned),
-            size_bytes: parts.iter().map(|p| p.size_bytes).sum(),
-            checksum_sha256: out.checksum_sha256().map(str::to_owned),
-            sha256: None,
-        })
+        Ok(self.written(
+            &context,
+            key,
+            out.version_id(),
+            parts.iter().map(|p| p.size_bytes).sum(),
+            &until,
+        ))
     }
 
     async fn abort_upload(&self, key: &str, upload_id: &str) -> Result<(), StepError> {

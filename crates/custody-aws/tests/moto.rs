@@ -28,6 +28,8 @@ mod ec2;
 mod environment;
 #[path = "moto/evidence.rs"]
 mod evidence;
+#[path = "moto/host_upload.rs"]
+mod host_upload;
 #[path = "moto/identity.rs"]
 mod identity;
 #[path = "moto/messages.rs"]

@@ -22,18 +22,15 @@ pub fn checksum_of_digest(digest: &[u8]) -> String {
     STANDARD.encode(digest)
 }
 
-/// S3's composite checksum of a multipart object: base64 of the SHA-256 of the concatenated part
-/// digests, then `-N`.
-pub fn composite_checksum(part_digests_hex: &[String]) -> Option<String> {
-    let mut h = Sha256::new();
-    for d in part_digests_hex {
-        h.update(hex::decode(d).ok()?);
-    }
-    Some(format!(
-        "{}-{}",
-        STANDARD.encode(h.finalize()),
-        part_digests_hex.len()
-    ))
+/// The simulated evidence bucket's default Object Lock: every version is retained in GOVERNANCE
+/// mode for this many days from when it was written (the CDK stack's bucket has the same kind of
+/// default; custody-aws also sets it on each request).
+pub const EVIDENCE_LOCK_DAYS: u32 = 30;
+
+/// The Object Lock mode and retain-until date (RFC 3339) of an evidence object written at `at`.
+pub fn evidence_retention(at: &Timestamp) -> (&'static str, String) {
+    let until = crate::time::plus(at, f64::from(EVIDENCE_LOCK_DAYS) * 86_400.0);
+    ("GOVERNANCE", until.to_string())
 }
 
 /// Writes a new version of an object with real bytes.

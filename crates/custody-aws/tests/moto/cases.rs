@@ -51,6 +51,7 @@ fn evidence(n: u32) -> Evidence {
         resource: "vol-0123456789abcdef0".to_owned(),
         location: format!("arn:aws:ec2:us-east-1::snapshot/snap-0000000000000000{n}"),
         sha256: Some(Sha256Digest::of(&[n as u8])),
+        digest_source: Some(custody_core::case::DigestSource::SourceHost),
         size_bytes: Some(8 << 30),
         taken_at: at(60),
         taken_by: "snapshot-disks".to_owned(),

@@ -43,6 +43,32 @@ impl EvidenceKind {
     }
 }
 
+/// Who computed an evidence item's [`Evidence::sha256`], so that no record or report claims S3
+/// verified a digest it never computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DigestSource {
+    /// The host that produced the bytes hashed them while streaming them (a suspect node's
+    /// memory capture, the forensic workstation's analysis output). S3 checked each part's
+    /// `Content-MD5` on arrival and custody checked S3's part list against the host's report,
+    /// but S3 never computed this SHA-256: it is as trustworthy as that host, and the
+    /// investigation re-hashes what it reads.
+    SourceHost,
+    /// Custody itself wrote the object with an `x-amz-checksum-sha256` that S3 verified on
+    /// arrival.
+    S3,
+}
+
+impl DigestSource {
+    /// How the timeline and reports say where the digest comes from.
+    pub fn describe(self) -> &'static str {
+        match self {
+            DigestSource::SourceHost => "computed by the source host, not by S3",
+            DigestSource::S3 => "verified by S3 on upload",
+        }
+    }
+}
+
 /// One item of evidence in the chain of custody.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,6 +84,9 @@ pub struct Evidence {
     /// SHA-256 of the content, when it is a byte stream custody can hash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<Sha256Digest>,
+    /// Who computed [`Self::sha256`]; `None` when there is no digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest_source: Option<DigestSource>,
     /// Size in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<u64>,

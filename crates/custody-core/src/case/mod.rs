@@ -15,7 +15,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use action::{Action, ActionKind, ActionStatus, Actor, PriorState};
-pub use evidence::{Evidence, EvidenceKind};
+pub use evidence::{DigestSource, Evidence, EvidenceKind};
 pub use timeline::{Failure, TimelineEvent};
 
 use crate::error::StepError;
@@ -295,7 +295,10 @@ impl Case {
             evidence
                 .sha256
                 .as_ref()
-                .map(|s| format!(" (sha256 {s})"))
+                .map(|s| match evidence.digest_source {
+                    Some(source) => format!(" (sha256 {s}, {})", source.describe()),
+                    None => format!(" (sha256 {s})"),
+                })
                 .unwrap_or_default(),
         );
         let at = evidence.taken_at;

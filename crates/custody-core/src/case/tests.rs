@@ -41,6 +41,7 @@ fn memory(sha: &[u8]) -> Evidence {
         resource: "i-0123456789abcdef0".to_owned(),
         location: "s3://evidence/cases/x/memory/i-0123456789abcdef0.lime".to_owned(),
         sha256: Some(Sha256Digest::of(sha)),
+        digest_source: Some(DigestSource::SourceHost),
         size_bytes: Some(3),
         taken_at: at("2026-11-23T08:10:00Z"),
         taken_by: "check-memory".to_owned(),
@@ -92,6 +93,29 @@ fn evidence_is_idempotent_by_id() {
     let err = c.add_evidence(memory(b"xyz")).unwrap_err();
     assert_eq!(err.name, crate::error::ErrorName::EvidenceMismatch);
     assert_eq!(c.evidence[0], memory(b"abc"));
+}
+
+#[test]
+fn the_timeline_says_who_computed_an_evidence_digest() {
+    let mut c = case();
+    c.add_evidence(memory(b"abc")).unwrap();
+    let last = &c.timeline.last().unwrap().message;
+    assert!(
+        last.contains("computed by the source host, not by S3"),
+        "{last}"
+    );
+    let json = serde_json::to_value(&c.evidence[0]).unwrap();
+    assert_eq!(json["digestSource"], "source-host");
+    let mut s3 = memory(b"abc");
+    s3.digest_source = Some(DigestSource::S3);
+    assert_eq!(serde_json::to_value(&s3).unwrap()["digestSource"], "s3");
+    let mut none = memory(b"abc");
+    none.digest_source = None;
+    let back: Evidence = serde_json::from_value(serde_json::to_value(&none).unwrap()).unwrap();
+    assert_eq!(
+        back, none,
+        "records written before the field existed still read"
+    );
 }
 
 #[test]

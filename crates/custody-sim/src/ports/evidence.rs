@@ -1,11 +1,18 @@
 //! [`EvidenceStore`] over the world's S3: the evidence bucket (keys under `cases/<case-id>/`
 //! only) and the artifacts bucket.
+//!
+//! Like custody-aws against real S3: host uploads have no checksum algorithm, so a completed
+//! multipart object has no SHA-256 checksum and no known full-object hash; completion checks part
+//! numbers, order and ETags (quotes ignored), as S3 does; every evidence object is retained under
+//! the simulated bucket's default Object Lock ([`s3::evidence_retention`]).
 
 use async_trait::async_trait;
 use custody_core::error::StepError;
 use custody_core::id::Sha256Digest;
 use custody_steps::ports::ops::evidence as ops;
-use custody_steps::ports::{Bucket, EvidenceStore, StoredObject, UploadTicket, UploadedPart};
+use custody_steps::ports::{
+    Bucket, EvidenceStore, ListedPart, StoredObject, UploadTicket, UploadedPart, etag_unquoted,
+};
 
 use super::SimAccount;
 use crate::errs;
@@ -21,8 +28,16 @@ const MAX_PARTS: u32 = 10_000;
 /// S3's maximum presign lifetime (SigV4: seven days).
 const MAX_PRESIGN_SECONDS: u64 = 7 * 24 * 3600;
 
-fn stored(bucket: &str, key: &str, v: &ObjectVersion) -> StoredObject {
+fn stored(bucket: &str, key: &str, v: &ObjectVersion, evidence: bool) -> StoredObject {
+    let (lock_mode, retain_until) = if evidence {
+        let (mode, until) = s3::evidence_retention(&v.written_at);
+        (Some(mode.to_owned()), Some(until))
+    } else {
+        (None, None)
+    };
     StoredObject {
+        lock_mode,
+        retain_until,
         location: s3::location(bucket, key),
         version_id: Some(v.version_id.clone()),
         size_bytes: v.size_bytes,
@@ -75,7 +90,7 @@ impl EvidenceStore for SimAccount {
             let bucket = bucket_name(cx, Bucket::Evidence);
             let now = cx.now;
             let v = s3::write_object(cx.st, &bucket, key, bytes.to_vec(), content_type, &now);
-            Ok(stored(&bucket, key, &v))
+            Ok(stored(&bucket, key, &v, true))
         })
     }
 
@@ -103,7 +118,8 @@ impl EvidenceStore for SimAccount {
     ) -> Result<Option<StoredObject>, StepError> {
         self.call(&ops::HEAD_OBJECT, vec![key.to_string()], |cx| {
             let name = bucket_name(cx, bucket);
-            Ok(s3::head(cx.st, &name, key).map(|v| stored(&name, key, v)))
+            Ok(s3::head(cx.st, &name, key)
+                .map(|v| stored(&name, key, v, bucket == Bucket::Evidence)))
         })
     }
 
@@ -153,6 +169,32 @@ impl EvidenceStore for SimAccount {
         })
     }
 
+    async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<ListedPart>, StepError> {
+        self.call(&ops::LIST_PARTS, vec![key.to_string()], |cx| {
+            let up = cx
+                .st
+                .runtime
+                .uploads
+                .iter()
+                .find(|u| u.upload_id == upload_id && u.key == key && u.state == UploadState::Open)
+                .ok_or_else(|| {
+                    errs::not_found(
+                        "NoSuchUpload",
+                        format!("no open upload {upload_id:?} for {key:?}"),
+                    )
+                })?;
+            Ok(up
+                .parts
+                .iter()
+                .map(|(n, p)| ListedPart {
+                    part_number: *n,
+                    etag: p.etag.clone(),
+                    size_bytes: p.size_bytes,
+                })
+                .collect())
+        })
+    }
+
     async fn complete_upload(
         &self,
         key: &str,
@@ -179,7 +221,6 @@ impl EvidenceStore for SimAccount {
                     "a multipart upload completes with at least one part",
                 ));
             }
-            let mut digests = Vec::new();
             let mut size = 0u64;
             for (i, p) in parts.iter().enumerate() {
                 if i > 0
@@ -198,11 +239,13 @@ impl EvidenceStore for SimAccount {
                         format!("part {} was never uploaded", p.part_number),
                     )
                 })?;
-                if got.sha256 != p.sha256.as_str() || got.etag != p.etag {
+                // S3 compares the ETag (quoted or not); with no checksum algorithm on the
+                // upload, the part's SHA-256 is not sent, so it cannot be compared here.
+                if etag_unquoted(&got.etag) != etag_unquoted(&p.etag) {
                     return Err(errs::invalid(
-                        "BadDigest",
+                        "InvalidPart",
                         format!(
-                            "part {}: the checksum or ETag given does not match what S3 received",
+                            "part {}: the ETag given does not match the part S3 holds",
                             p.part_number
                         ),
                     ));
@@ -222,10 +265,8 @@ impl EvidenceStore for SimAccount {
                         format!("part {} is below 5 MiB", p.part_number),
                     ));
                 }
-                digests.push(got.sha256.clone());
                 size += got.size_bytes;
             }
-            let checksum = s3::composite_checksum(&digests);
             let now = cx.now;
             let content: Option<Vec<u8>> = parts
                 .iter()
@@ -242,8 +283,9 @@ impl EvidenceStore for SimAccount {
                         "application/octet-stream",
                         &now,
                     );
-                    // S3 knows a multipart object's composite checksum, not its full-object hash.
-                    v.checksum_sha256 = checksum;
+                    // An upload without a checksum algorithm: S3 knows no checksum of the object,
+                    // and no full-object hash.
+                    v.checksum_sha256 = None;
                     v.sha256 = None;
                     if let Some(slot) = cx
                         .st
@@ -252,12 +294,12 @@ impl EvidenceStore for SimAccount {
                         .get_mut(&s3::location(&up.bucket, key))
                         .and_then(|vs| vs.last_mut())
                     {
-                        slot.checksum_sha256 = v.checksum_sha256.clone();
+                        slot.checksum_sha256 = None;
                         slot.sha256 = None;
                     }
                     v
                 }
-                None => s3::write_synthetic(cx.st, &up.bucket, key, size, checksum, None, &now),
+                None => s3::write_synthetic(cx.st, &up.bucket, key, size, None, None, &now),
             };
             for u in cx
                 .st
@@ -268,7 +310,7 @@ impl EvidenceStore for SimAccount {
             {
                 u.state = UploadState::Completed;
             }
-            Ok(stored(&up.bucket, key, &v))
+            Ok(stored(&up.bucket, key, &v, true))
         })
     }
 

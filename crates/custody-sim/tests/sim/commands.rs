@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use custody_core::error::ErrorName;
 use custody_core::id::{CaseId, InstanceId, Sha256Digest, Timestamp};
-use custody_sim::{SimAccount, World, s3};
+use custody_sim::{SimAccount, World};
 use custody_steps::ports::{
-    Bucket, CommandRequest, CommandStatus, EvidenceStore, NodeCommands, UploadedPart,
+    Bucket, CommandRequest, CommandStatus, EvidenceStore, NodeCommands, UploadedPart, etag_unquoted,
 };
 use serde_json::Value;
 
@@ -208,9 +208,10 @@ async fn a_lime_capture_runs_in_virtual_time_and_its_upload_verifies() {
         .await
         .unwrap();
     assert_eq!(stored.size_bytes, 16 * GIB);
-    let hexes: Vec<String> = parts.iter().map(|p| p.sha256.to_string()).collect();
-    assert_eq!(stored.checksum_sha256, s3::composite_checksum(&hexes));
-    assert!(stored.checksum_sha256.unwrap().ends_with("-164"));
+    // No checksum algorithm on host uploads: S3 (and the sim) know no checksum of the object.
+    assert_eq!(stored.checksum_sha256, None);
+    assert_eq!(stored.lock_mode.as_deref(), Some("GOVERNANCE"));
+    assert!(stored.retain_until.is_some());
     let head = f
         .head_object(Bucket::Evidence, &cap.key)
         .await
@@ -223,7 +224,8 @@ async fn a_lime_capture_runs_in_virtual_time_and_its_upload_verifies() {
         ErrorName::Unsupported
     );
 
-    // A tampered part hash is refused, like S3's BadDigest.
+    // A part ETag S3 does not hold is refused, like S3's InvalidPart; S3's part list is what the
+    // host reported (the ETags the sim's hosts report are quoted).
     let again = prepare_capture(
         &f,
         "i-0abc1230000000002",
@@ -242,8 +244,15 @@ async fn a_lime_capture_runs_in_virtual_time_and_its_upload_verifies() {
             .stdout,
     )
     .await;
-    let mut bad = parts_of(&out2["image"]);
-    bad[3].sha256 = Sha256Digest::of(b"tampered");
+    let reported = parts_of(&out2["image"]);
+    let listed = f.list_parts(&again.key, &again.upload_id).await.unwrap();
+    assert_eq!(listed.len(), reported.len());
+    for (l, r) in listed.iter().zip(&reported) {
+        assert_eq!((l.part_number, l.size_bytes), (r.part_number, r.size_bytes));
+        assert_eq!(etag_unquoted(&l.etag), etag_unquoted(&r.etag));
+    }
+    let mut bad = reported.clone();
+    bad[3].etag = "\"0123456789abcdef0123456789abcdef\"".to_owned();
     assert_eq!(
         f.complete_upload(&again.key, &again.upload_id, &bad)
             .await

@@ -2,6 +2,16 @@
 //!
 //! Keys are relative to the bucket and always under `cases/<case-id>/`; the adapter refuses others.
 //! Hosts never get credentials: they get presigned, single-object, short-lived URLs.
+//!
+//! # Integrity of what hosts upload
+//! A host's multipart upload is created WITHOUT a checksum algorithm: its part URLs are presigned
+//! before the bytes exist, so no `x-amz-checksum-*` header can be among their signed headers, and
+//! S3 refuses parts of a SHA-256 upload that carry none. Each part PUT carries `Content-MD5`, which
+//! S3 checks (`BadDigest`). Before completing, the step lists the parts S3 holds
+//! ([`EvidenceStore::list_parts`]) and requires them to be exactly the parts the host reported
+//! (numbers, sizes, ETags); after completing, it heads the object (size, Object Lock retention).
+//! The whole-object and per-part SHA-256 of such an upload are the host's, and are recorded as
+//! such: S3 never computed them.
 
 use async_trait::async_trait;
 use custody_core::error::StepError;
@@ -23,6 +33,13 @@ pub struct StoredObject {
     pub checksum_sha256: Option<String>,
     /// The full-object SHA-256 when custody knows it (computed while writing it, or verified).
     pub sha256: Option<Sha256Digest>,
+    /// The Object Lock mode on this version (`GOVERNANCE` or `COMPLIANCE`), as S3 reports it;
+    /// `None` when S3 reports none (the object is not locked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_mode: Option<String>,
+    /// Until when this version is retained (RFC 3339), as S3 reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retain_until: Option<String>,
 }
 
 /// A multipart upload prepared for a host.
@@ -43,12 +60,37 @@ pub struct UploadTicket {
 pub struct UploadedPart {
     /// 1-based part number.
     pub part_number: u32,
-    /// The ETag S3 returned for it.
+    /// The ETag S3 returned for it, quoted or not (see [`etag_unquoted`]).
     pub etag: String,
-    /// SHA-256 of the part's bytes, computed by the host.
+    /// SHA-256 of the part's bytes, computed by the host. S3 never sees it (the upload has no
+    /// checksum algorithm): it is the host's record, kept with the evidence.
     pub sha256: Sha256Digest,
     /// Size of the part.
     pub size_bytes: u64,
+}
+
+/// A part as S3 itself lists it for an open multipart upload (ListParts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedPart {
+    /// 1-based part number.
+    pub part_number: u32,
+    /// The ETag S3 holds for it, as S3 spells it (normally quoted).
+    pub etag: String,
+    /// Size of the part S3 holds.
+    pub size_bytes: u64,
+}
+
+/// An ETag without its surrounding double quotes (and surrounding whitespace).
+///
+/// S3 returns ETags quoted (`"9b2c…"`), the host scripts report them unquoted and the simulated
+/// hosts quoted; every comparison of ETags goes through this one function so the spelling never
+/// decides whether evidence verifies.
+pub fn etag_unquoted(etag: &str) -> &str {
+    let t = etag.trim();
+    t.strip_prefix('"')
+        .and_then(|u| u.strip_suffix('"'))
+        .unwrap_or(t)
 }
 
 /// Which bucket a presigned GET is for.
@@ -64,8 +106,9 @@ pub enum Bucket {
 /// The evidence bucket and the artifacts bucket.
 #[async_trait]
 pub trait EvidenceStore: Send + Sync {
-    /// Writes a small object (a JSON document, a report), with its SHA-256 checksum and the bucket's
-    /// Object Lock retention. Writing the same bytes twice is harmless (a new version, same hash).
+    /// Writes a small object (a JSON document, a report), with its SHA-256 checksum (which S3
+    /// verifies on arrival, so the returned `sha256` is S3-verified) and the bucket's Object Lock
+    /// retention. Writing the same bytes twice is harmless (a new version, same hash).
     async fn put_object(
         &self,
         key: &str,
@@ -83,7 +126,9 @@ pub trait EvidenceStore: Send + Sync {
         key: &str,
     ) -> Result<Option<StoredObject>, StepError>;
 
-    /// Starts a multipart upload with SHA-256 checksums and presigns one PUT URL per part.
+    /// Starts a multipart upload (no checksum algorithm: see the module doc) with the evidence
+    /// Object Lock retention, and presigns one PUT URL per part (only `host` signed; the host
+    /// adds `Content-MD5`, which S3 checks).
     async fn begin_upload(
         &self,
         key: &str,
@@ -92,7 +137,15 @@ pub trait EvidenceStore: Send + Sync {
         expires_in_seconds: u64,
     ) -> Result<UploadTicket, StepError>;
 
-    /// Completes a multipart upload with the parts' checksums (S3 rejects a mismatch).
+    /// The parts S3 holds for an open upload, in part order (every page).
+    ///
+    /// # Errors
+    /// `Custody.NotFound` when the upload is unknown (completed, aborted or never created).
+    async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<ListedPart>, StepError>;
+
+    /// Completes a multipart upload with these parts' numbers and ETags (S3 refuses an ETag it
+    /// does not hold). The parts' `sha256` is not sent. The step checks the parts against
+    /// [`Self::list_parts`] first and heads the object afterwards.
     async fn complete_upload(
         &self,
         key: &str,
@@ -135,6 +188,9 @@ pub mod ops {
         "begin_upload",
         &["s3:PutObject", "s3:PutObjectRetention"],
     );
+    /// [`super::EvidenceStore::list_parts`]
+    pub const LIST_PARTS: Capability =
+        Capability::read(P, "list_parts", &["s3:ListMultipartUploadParts"]);
     /// [`super::EvidenceStore::complete_upload`] (PutObjectRetention: the retention is confirmed
     /// on the completed version.)
     pub const COMPLETE_UPLOAD: Capability = Capability::mutate(
@@ -156,6 +212,7 @@ pub mod ops {
         &GET_OBJECT,
         &HEAD_OBJECT,
         &BEGIN_UPLOAD,
+        &LIST_PARTS,
         &COMPLETE_UPLOAD,
         &ABORT_UPLOAD,
         &PRESIGN_PUT,

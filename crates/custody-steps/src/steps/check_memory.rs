@@ -1,6 +1,6 @@
 //! `check-memory`: poll a capture; on success complete the upload, verify it, record the image.
 
-use custody_core::case::{Evidence, EvidenceKind};
+use custody_core::case::{DigestSource, Evidence, EvidenceKind};
 use custody_core::error::{ErrorName, StepError};
 use custody_core::id::{CaseId, Sha256Digest, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,9 @@ use crate::target::InstanceRef;
 
 const STEP: StepName = StepName::CheckMemory;
 
+/// What the record says was checked, so nobody reads more into the digest than there is.
+pub(crate) const INTEGRITY: &str = "each part's Content-MD5 checked by S3 on upload; S3's part list (numbers, sizes, ETags) equal to the host's report before completion; size and Object Lock retention checked with HeadObject after; SHA-256 computed by the source host, not by S3";
+
 /// Every port operation check-memory may call.
 pub const CAPABILITIES: &[&Capability] = &[
     &cases::LOAD,
@@ -25,6 +28,7 @@ pub const CAPABILITIES: &[&Capability] = &[
     &commands::INVOCATION,
     &evidence::GET_OBJECT,
     &evidence::HEAD_OBJECT,
+    &evidence::LIST_PARTS,
     &evidence::COMPLETE_UPLOAD,
     &evidence::ABORT_UPLOAD,
 ];
@@ -110,13 +114,16 @@ pub struct CaptureReportObject {
 /// # Errors
 /// `Custody.Timeout` (past the deadline; the upload is aborted), `Custody.CommandFailed` (the
 /// document failed; the cause is the escaped tail of its stderr; the upload is aborted),
-/// `Custody.EvidenceMismatch` (size or checksum disagree with what the host reported: the object is
-/// kept for examination), `Custody.InvalidInput` (unparseable stdout).
+/// `Custody.EvidenceMismatch` (S3's part list, the object's size or its retention disagree with
+/// what the host reported: the upload or object is kept for examination), `Custody.InvalidInput`
+/// (unparseable stdout).
 ///
 /// # Caveats
-/// The composite checksum proves S3 holds exactly the parts the host hashed; the whole-stream
-/// SHA-256 is the host's and is recorded as reported (re-hashing gigabytes in a Lambda is not
-/// possible; the investigation re-hashes the image when it reads it).
+/// S3 checked each part's `Content-MD5` and the step checked S3's part list (numbers, sizes,
+/// ETags) against the host's report; the whole-stream and per-part SHA-256 are the host's and are
+/// recorded as such (`digestSource: source-host`): S3 never computed them, and re-hashing
+/// gigabytes in a Lambda is not possible. The investigation re-hashes the image when it reads it
+/// and records that it did.
 pub async fn check_memory(
     input: CheckMemoryInput,
     env: &dyn Environment,
@@ -230,6 +237,7 @@ async fn body(
                 resource: instance.to_string(),
                 location: stored.location.clone(),
                 sha256: Some(summary.image.sha256.clone()),
+                digest_source: Some(DigestSource::SourceHost),
                 size_bytes: Some(stored.size_bytes),
                 taken_at: now,
                 taken_by: STEP.as_str().to_owned(),
@@ -238,12 +246,15 @@ async fn body(
                     "commandId": input.command_id,
                     "uploadId": input.upload_id,
                     "versionId": stored.version_id,
-                    "checksumSha256": stored.checksum_sha256,
-                    "parts": report.image.parts.len(),
+                    "retainUntil": stored.retain_until,
+                    "lockMode": stored.lock_mode,
+                    "parts": report.image.parts_record(),
+                    "integrity": INTEGRITY,
                     "kernelRelease": summary.kernel_release,
                     "toolSha256": summary.tool_sha256,
                     "startedAt": summary.started_at,
                     "finishedAt": summary.finished_at,
+                    // The full part list ({part, bytes, etag, sha256}) is in this object too.
                     "report": {"location": format!("s3://{}/{report_key}", env.settings().evidence_bucket), "sha256": summary.report.sha256},
                 }),
             };

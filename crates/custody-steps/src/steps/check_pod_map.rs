@@ -1,6 +1,6 @@
 //! `check-pod-map`: poll the container listing; match the case's pods to PIDs; record the map.
 
-use custody_core::case::{Evidence, EvidenceKind};
+use custody_core::case::{DigestSource, Evidence, EvidenceKind};
 use custody_core::error::{ErrorName, StepError};
 use custody_core::id::{CaseId, Sha256Digest, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -28,6 +28,7 @@ pub const CAPABILITIES: &[&Capability] = &[
     &commands::INVOCATION,
     &evidence::GET_OBJECT,
     &evidence::HEAD_OBJECT,
+    &evidence::LIST_PARTS,
     &evidence::COMPLETE_UPLOAD,
     &evidence::PUT_OBJECT,
 ];
@@ -73,7 +74,9 @@ pub type CheckPodMapOutput = CheckMemoryOutput;
 ///
 /// # Errors
 /// `Custody.Timeout`, `Custody.CommandFailed` (escaped stderr tail), `Custody.InvalidInput` (the
-/// listing is not the documented JSON), port errors.
+/// listing is not the documented JSON), `Custody.EvidenceMismatch` (S3's part list or the object
+/// disagree with the host's report, or the listing does not hash to what the host reported),
+/// port errors.
 ///
 /// # Caveats
 /// The listing comes from the compromised host; disagreements with the Kubernetes API are kept in
@@ -186,12 +189,14 @@ async fn body(
                     .as_ref()
                     .map_or_else(|| instance.to_string(), |n| n.to_string()),
                 location: stored.location.clone(),
+                // custody wrote the map itself, with a SHA-256 checksum S3 verified on arrival.
                 sha256: Some(
                     stored
                         .sha256
                         .clone()
                         .unwrap_or_else(|| Sha256Digest::of(&bytes)),
                 ),
+                digest_source: Some(DigestSource::S3),
                 size_bytes: Some(stored.size_bytes),
                 taken_at: now,
                 taken_by: STEP.as_str().to_owned(),
@@ -203,7 +208,15 @@ async fn body(
                     "conflicts": map.pods.iter().map(|p| p.conflicts.len()).sum::<usize>(),
                     "hostContainers": summary.containers,
                     "unresolved": summary.unresolved,
-                    "listing": {"location": listing_object.location, "sha256": summary.podmap.sha256},
+                    // The host's listing: its SHA-256 is the host's, re-checked here by custody
+                    // reading the object back and hashing it.
+                    "listing": {
+                        "location": listing_object.location,
+                        "sha256": summary.podmap.sha256,
+                        "digestSource": DigestSource::SourceHost,
+                        "rehashedByCustody": true,
+                        "parts": summary.podmap.parts_record(),
+                    },
                 }),
             };
             case_update::update(env.forensic().cases.as_ref(), case_id, |c| {

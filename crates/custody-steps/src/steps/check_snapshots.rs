@@ -144,6 +144,7 @@ async fn body(
                         &snapshot.snapshot_id,
                     ),
                     sha256: None,
+                    digest_source: None,
                     size_bytes: Some(snapshot.volume_size_gib.saturating_mul(GIB)),
                     taken_at: now,
                     taken_by: STEP.as_str().to_owned(),

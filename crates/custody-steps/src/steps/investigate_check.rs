@@ -8,9 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use custody_core::case::{Case, Evidence, EvidenceKind};
+use custody_core::case::{Case, DigestSource, Evidence, EvidenceKind};
 use custody_core::error::{ErrorName, StepError};
-use custody_core::id::{CaseId, InstanceId, SnapshotId, VolumeId};
+use custody_core::id::{CaseId, InstanceId, Sha256Digest, SnapshotId, VolumeId};
 use tracing::Instrument as _;
 
 use crate::capability::Capability;
@@ -55,6 +55,7 @@ pub const CAPABILITIES: &[&Capability] = &[
     &evidence::HEAD_OBJECT,
     &evidence::PUT_OBJECT,
     &evidence::BEGIN_UPLOAD,
+    &evidence::LIST_PARTS,
     &evidence::COMPLETE_UPLOAD,
     &evidence::PRESIGN_GET,
 ];
@@ -76,6 +77,9 @@ struct Analysis {
     parameters: BTreeMap<String, String>,
     /// The outputs it ships and how many parts to presign for each.
     outputs: &'static [(&'static str, u32)],
+    /// The memory image evidence it reads (id and recorded SHA-256): the document re-hashes the
+    /// image it downloads and reports the digest it computed (`image_sha256`).
+    image: Option<(String, Sha256Digest)>,
 }
 
 /// analyse-memory's outputs (ssm-documents/README.md).
@@ -96,7 +100,10 @@ const DISK_OUTPUTS: &[(&str, u32)] = &[("bundle", OUTPUT_PARTS), ("report", 1)];
 ///
 /// # Errors
 /// `Custody.NotFound` (no workstation: investigate-start did not run), `Custody.CommandFailed`
-/// (an analysis failed, escaped stderr tail), `Custody.EvidenceMismatch`, port errors.
+/// (an analysis failed, escaped stderr tail; analyse-memory fails this way when the image it
+/// downloads does not hash to the record), `Custody.EvidenceMismatch` (an output's part list,
+/// size or retention disagree with the report, or analyse-memory reports another image digest),
+/// port errors.
 ///
 /// # Caveats
 /// The state machine bounds the polling; this step has no deadline of its own.
@@ -259,11 +266,12 @@ async fn analyses(
             document: settings.documents.analyse_memory.clone(),
             gets: vec![Get {
                 name: "image".to_owned(),
-                sha256,
+                sha256: sha256.clone(),
                 url,
             }],
             parameters: BTreeMap::new(),
             outputs: MEMORY_OUTPUTS,
+            image: Some((image.id.clone(), sha256)),
         });
     }
     if !volumes.is_empty() {
@@ -283,6 +291,7 @@ async fn analyses(
             gets: Vec::new(),
             parameters,
             outputs: DISK_OUTPUTS,
+            image: None,
         });
     }
     Ok(out)
@@ -338,6 +347,7 @@ async fn advance(
                         analysis.document_kind
                     ))
                 })?;
+            let rehash = image_rehash(analysis, &stdout, station)?;
             let manifest = manifest::parse(&store.get_object(&manifest_key).await?)?;
             let now = env.clock().now();
             let mut recorded = Vec::new();
@@ -367,6 +377,7 @@ async fn advance(
                     resource: analysis.name.clone(),
                     location: stored.location.clone(),
                     sha256: Some(shipped.sha256.clone()),
+                    digest_source: Some(DigestSource::SourceHost),
                     size_bytes: Some(stored.size_bytes),
                     taken_at: now,
                     taken_by: STEP.as_str().to_owned(),
@@ -376,10 +387,17 @@ async fn advance(
                         "workstation": station,
                         "output": output,
                         "versionId": stored.version_id,
+                        "retainUntil": stored.retain_until,
+                        "lockMode": stored.lock_mode,
+                        "parts": shipped.parts_record(),
+                        "integrity": crate::steps::check_memory::INTEGRITY,
                     }),
                 });
             }
             case_update::update(env.forensic().cases.as_ref(), case_id, |c| {
+                if let Some(message) = &rehash {
+                    c.note(STEP.as_str(), "evidence-reverified", message, now);
+                }
                 for evidence in &recorded {
                     c.add_evidence(evidence.clone())?;
                 }
@@ -399,6 +417,41 @@ async fn advance(
             ),
         )),
     }
+}
+
+/// For an analysis that read a memory image: the document must report the SHA-256 it computed
+/// over the image it downloaded (`image_sha256`), equal to the recorded one. Returns the timeline
+/// message saying the evidence digest was re-verified.
+fn image_rehash(
+    analysis: &Analysis,
+    stdout: &serde_json::Value,
+    station: &InstanceId,
+) -> Result<Option<String>, StepError> {
+    let Some((evidence_id, recorded)) = &analysis.image else {
+        return Ok(None);
+    };
+    let computed = stdout
+        .get("image_sha256")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| {
+            StepError::invalid_input(format!(
+                "{} {:?} succeeded but its stdout has no image_sha256 (the digest it computed over the image)",
+                analysis.document_kind, analysis.name
+            ))
+        })?;
+    if computed != recorded.as_str() {
+        return Err(StepError::new(
+            ErrorName::EvidenceMismatch,
+            format!(
+                "evidence {evidence_id:?}: {} on workstation {station} computed SHA-256 {computed:?} over the image it read, the record says {recorded}",
+                analysis.document_kind
+            ),
+        ));
+    }
+    Ok(Some(format!(
+        "evidence {evidence_id:?} re-verified: {} on workstation {station} re-hashed the image it read from S3, sha256 {recorded} as recorded",
+        analysis.document_kind
+    )))
 }
 
 async fn send(

@@ -204,6 +204,9 @@ pub(super) fn analyse_memory(mut host: Host<'_, '_>) -> Result<Outcome, Outcome>
     let mut out = host.header();
     out.insert("started_at".into(), json!(rc.starts_at.to_string()));
     out.insert("finished_at".into(), json!(finishes.to_string()));
+    // The real document re-hashes the image it downloaded and reports that digest; the simulated
+    // host checked it in `get` (against the hash the world knows, when it knows one).
+    out.insert("image_sha256".into(), json!(host.get_sha256("image")));
     out.insert("results".into(), shipped_results);
     out.insert("report".into(), shipped_report);
     Ok(host.done(seconds, out))

@@ -248,6 +248,11 @@ impl<'r, 'a> Host<'r, 'a> {
     }
 
     /// Fetches a named object of the manifest and checks its SHA-256.
+    /// The SHA-256 the manifest gives for object `name` (what [`Self::get`] checks against).
+    fn get_sha256(&self, name: &str) -> Option<String> {
+        self.manifest.gets.get(name).map(|(sha, _)| sha.clone())
+    }
+
     fn get(&self, name: &str) -> Result<(Presigned, u64), Outcome> {
         let (sha, url) =
             self.manifest.gets.get(name).ok_or_else(|| {
