@@ -198,6 +198,27 @@ async fn bare_ec2_instance_is_captured_snapshotted_and_isolated() {
         "no LiME module for this kernel"
     );
     assert!(memory.sha256.is_some());
+    // The image's digest is the host's, and the record says so (S3 never computed it); the part
+    // list S3 held was checked against the host's report before completion.
+    assert_eq!(
+        memory.digest_source,
+        Some(custody_core::case::DigestSource::SourceHost)
+    );
+    assert!(memory.details["parts"]["count"].as_u64().unwrap() > 0);
+    assert!(
+        memory.details["integrity"]
+            .as_str()
+            .unwrap()
+            .contains("not by S3")
+    );
+    // The investigation re-hashed the image it read and the case says so.
+    assert!(
+        case.timeline.iter().any(|t| t.kind == "evidence-reverified"
+            && t.message.contains(&memory.id)
+            && t.message.contains(memory.sha256.as_ref().unwrap().as_str())),
+        "{:?}",
+        case.timeline
+    );
     assert!(
         case.actions.iter().any(|a| a.id.starts_with("revoke/")),
         "{:?}",
