@@ -137,7 +137,9 @@ enum Condition {
 
 /// Why a transaction did not happen.
 enum Conflict {
-    /// An item of the transaction failed its condition (someone else wrote first).
+    /// An item of the transaction failed its condition (someone else wrote first), or DynamoDB
+    /// cancelled it because another transaction was writing the same items at that moment
+    /// (`TransactionConflict`): either way the caller reloads and tries again.
     Condition(StepError),
     /// Anything else.
     Other(StepError),
@@ -152,10 +154,14 @@ fn classify(
 ) -> Conflict {
     let failed = match &err {
         SdkError::ServiceError(service) => match service.err() {
-            TransactWriteItemsError::TransactionCanceledException(cancelled) => cancelled
-                .cancellation_reasons()
-                .iter()
-                .any(|r| r.code() == Some("ConditionalCheckFailed")),
+            TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+                cancelled.cancellation_reasons().iter().any(|r| {
+                    matches!(
+                        r.code(),
+                        Some("ConditionalCheckFailed" | "TransactionConflict")
+                    )
+                })
+            }
             _ => false,
         },
         _ => false,
@@ -340,5 +346,52 @@ impl DynamoCases {
                 .then_with(|| b.case_id.cmp(&a.case_id))
         });
         Ok(summaries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::types::CancellationReason;
+    use aws_sdk_dynamodb::types::error::TransactionCanceledException;
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+
+    fn cancelled(codes: &[&str]) -> Conflict {
+        let reasons = codes
+            .iter()
+            .map(|c| CancellationReason::builder().code(*c).build())
+            .collect();
+        let err = TransactWriteItemsError::TransactionCanceledException(
+            TransactionCanceledException::builder()
+                .message("Transaction cancelled")
+                .set_cancellation_reasons(Some(reasons))
+                .build(),
+        );
+        let response = HttpResponse::new(StatusCode::try_from(400).unwrap(), SdkBody::empty());
+        classify("saving", SdkError::service_error(err, response))
+    }
+
+    #[test]
+    fn a_failed_condition_or_a_concurrent_transaction_is_a_stale_case() {
+        for codes in [
+            &["None", "ConditionalCheckFailed"][..],
+            &["TransactionConflict", "None"][..],
+        ] {
+            match cancelled(codes) {
+                Conflict::Condition(e) => assert_eq!(e.name, ErrorName::StaleCase, "{codes:?}"),
+                Conflict::Other(e) => panic!("{codes:?} was not a conflict: {e:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn other_cancellations_are_not_retried_as_conflicts() {
+        assert!(matches!(
+            cancelled(&["ValidationError"]),
+            Conflict::Other(_)
+        ));
     }
 }
