@@ -6,12 +6,14 @@
  * The functions' code is the `custody-lambda` bootstrap zip built by `scripts/build-lambda`
  * (context `lambdaAsset`, default `../target/lambda/custody-lambda/bootstrap.zip`). Without it the
  * app refuses to synthesize: deploying a placeholder would look like a working responder and do
- * nothing when it is needed.
+ * nothing when it is needed. It also refuses a zip whose `bootstrap` is not an ELF executable for
+ * the functions' architecture (context `lambdaArchitecture`, arm64 unless x86_64).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { ConfigError, readConfig } from '../lib/config';
+import { AssetError, assetArchitecture } from '../lib/lambda-asset';
 import { ForensicStack } from '../lib/forensic-stack';
 import { ResponderStack } from '../lib/responder-stack';
 import { SecurityHubStack } from '../lib/securityhub-stack';
@@ -28,7 +30,21 @@ function main(): void {
     throw new ConfigError(
       'lambdaAsset',
       `the custody-lambda bootstrap ${asset} does not exist: build it with scripts/build-lambda ` +
-        '(cargo lambda build --release --arm64 -p custody-lambda --output-format zip), or pass -c lambdaAsset=PATH',
+        '(scripts/build-lambda --profile release --arch arm64), or pass -c lambdaAsset=PATH',
+    );
+  }
+  let built: string;
+  try {
+    built = assetArchitecture(asset);
+  } catch (e) {
+    if (e instanceof AssetError) throw new ConfigError('lambdaAsset', `${e.message}: build it with scripts/build-lambda`);
+    throw e;
+  }
+  if (built !== config.lambdaArchitecture) {
+    throw new ConfigError(
+      'lambdaAsset',
+      `${asset} is built for ${built} but the functions are ${config.lambdaArchitecture} (context lambdaArchitecture): ` +
+        `rebuild with scripts/build-lambda --arch ${config.lambdaArchitecture}, or set -c lambdaArchitecture=${built}`,
     );
   }
   const steps = loadStepActions();

@@ -42,7 +42,12 @@ export interface CustodyConfig {
   readonly isolationActionId: string;
   /** Prefix of every fixed resource name (roles, documents, topic). */
   readonly namePrefix: string;
+  /** CPU architecture of the functions; the bootstrap asset must be built for it. */
+  readonly lambdaArchitecture: LambdaArchitecture;
 }
+
+/** The architectures `scripts/build-lambda --arch` builds for. */
+export type LambdaArchitecture = 'arm64' | 'x86_64';
 
 /** A context value that is missing or malformed; the message names the key. */
 export class ConfigError extends Error {
@@ -187,5 +192,6 @@ export function readConfig(get: ContextLookup): CustodyConfig {
     triageActionId,
     isolationActionId,
     namePrefix: optional(get, 'namePrefix', PREFIX, 'a lower-case prefix of 1-20 characters') ?? 'custody',
+    lambdaArchitecture: (optional(get, 'lambdaArchitecture', /^(arm64|x86_64)$/, 'arm64 or x86_64') ?? 'arm64') as LambdaArchitecture,
   };
 }

@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CustodyConfig, readConfig } from '../lib/config';
@@ -14,12 +15,53 @@ import { ResponderStack } from '../lib/responder-stack';
 import { SecurityHubStack } from '../lib/securityhub-stack';
 import { StepActions, loadStepActions } from '../lib/steps';
 
-/** A test stand-in for bootstrap.zip. */
-export function testAsset(): string {
+/**
+ * A test stand-in for bootstrap.zip: a real zip whose `bootstrap` is only an ELF header for
+ * `arch` (enough for the app's architecture check; the template tests never run the code).
+ */
+export function testAsset(arch: 'arm64' | 'x86_64' = 'arm64'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'custody-cdk-test-'));
   const file = path.join(dir, 'bootstrap.zip');
-  fs.writeFileSync(file, 'test asset: not a Lambda bootstrap');
+  const elf = Buffer.alloc(64);
+  elf.writeUInt32BE(0x7f454c46, 0); // \x7fELF
+  elf[4] = 2; // 64-bit
+  elf[5] = 1; // little-endian
+  elf[6] = 1; // ELF version
+  elf.writeUInt16LE(2, 16); // ET_EXEC
+  elf.writeUInt16LE(arch === 'arm64' ? 0xb7 : 0x3e, 18);
+  fs.writeFileSync(file, storedZip('bootstrap', elf));
   return file;
+}
+
+/** A zip with one stored (uncompressed) entry. */
+export function storedZip(name: string, data: Buffer): Buffer {
+  const nameBytes = Buffer.from(name, 'utf8');
+  const crc = zlib.crc32(data);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt32LE(crc, 14);
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(data.length, 22);
+  local.writeUInt16LE(nameBytes.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(20, 4);
+  central.writeUInt16LE(20, 6);
+  central.writeUInt32LE(crc, 16);
+  central.writeUInt32LE(data.length, 20);
+  central.writeUInt32LE(data.length, 24);
+  central.writeUInt16LE(nameBytes.length, 28);
+  central.writeUInt32LE((0o100755 * 0x10000) >>> 0, 38); // unix mode: an executable file
+  const centralAt = local.length + nameBytes.length + data.length;
+  const centralSize = central.length + nameBytes.length;
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(centralSize, 12);
+  end.writeUInt32LE(centralAt, 16);
+  return Buffer.concat([local, nameBytes, data, central, nameBytes, end]);
 }
 
 /** The context used by most tests. */

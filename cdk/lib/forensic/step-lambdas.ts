@@ -1,7 +1,8 @@
 /**
- * One Lambda function per step, all from the one `custody-lambda` bootstrap (arm64,
- * provided.al2023), told its step by `CUSTODY_STEP` and everything else by `CUSTODY_SETTINGS`
- * (the steps' `Settings` as JSON) plus the `CUSTODY_*` variables custody-aws reads.
+ * One Lambda function per step, all from the one `custody-lambda` bootstrap (provided.al2023,
+ * arm64 unless `lambdaArchitecture` says x86_64), told its step by `CUSTODY_STEP` and everything
+ * else by `CUSTODY_SETTINGS` (the steps' `Settings` as JSON) plus the `CUSTODY_*` variables
+ * custody-aws reads: exactly the variables of `generated/lambda-env.json` (tested).
  *
  * Each function has its own role with a fixed name (the responder role in application accounts
  * trusts these names). Its policy `custody-step-actions` is exactly the forensic-account half of
@@ -94,7 +95,7 @@ export class StepLambdas extends Construct {
       });
       const fn = new lambda.Function(this, name, {
         runtime: lambda.Runtime.PROVIDED_AL2023,
-        architecture: lambda.Architecture.ARM_64,
+        architecture: config.lambdaArchitecture === 'x86_64' ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
         handler: 'bootstrap',
         code: props.code,
         role,
