@@ -10,6 +10,8 @@ tests that drive the real `custody` binary need not link the AWS SDK a second ti
         and role, IsTriageRequired=true). Writes OUT_DIR/settings.json (the steps' Settings),
         OUT_DIR/event.json (EVENT_TEMPLATE naming the seeded instance) and prints the seeded ids
         as JSON.
+    aws_world.py remove-tools ENDPOINT CA_CERT
+        Deletes the capture tools from the artifacts bucket (a deployment that forgot them).
     aws_world.py inspect ENDPOINT CA_CERT WORLD_JSON CASE_ID
         Prints, as JSON, what custody did to that world for that case (objects with retention and
         checksums, snapshots, the instance's groups, role policies, case items, SSM commands).
@@ -293,8 +295,15 @@ def inspect(endpoint: str, cert: str, world_path: Path, case_id: str) -> None:
     )
 
 
+def remove_tools(endpoint: str, cert: str) -> None:
+    s3 = clients(endpoint, cert)("s3")
+    s3.delete_object(Bucket=ARTIFACTS, Key="tools/avml")
+
+
 def main() -> None:
-    if sys.argv[1:2] == ["seed"] and len(sys.argv) == 6:
+    if sys.argv[1:2] == ["remove-tools"] and len(sys.argv) == 4:
+        remove_tools(sys.argv[2], sys.argv[3])
+    elif sys.argv[1:2] == ["seed"] and len(sys.argv) == 6:
         seed(sys.argv[2], sys.argv[3], Path(sys.argv[4]), Path(sys.argv[5]))
     elif sys.argv[1:2] == ["inspect"] and len(sys.argv) == 6:
         inspect(sys.argv[2], sys.argv[3], Path(sys.argv[4]), sys.argv[5])

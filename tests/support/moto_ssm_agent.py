@@ -35,7 +35,7 @@ cap, output to S3 or CloudWatch, the 24,000-character stdout truncation, documen
 (every instance is Linux), and anything of a real host's kernel.
 
 Usage: moto_ssm_agent.py --host 127.0.0.1 --port PORT --work-dir DIR
-(writes DIR/cert.pem and DIR/key.pem, a self-signed certificate for 127.0.0.1).
+(writes DIR/cert.pem, the test CA clients trust, and the server's certificate signed by it).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ SUPPORT_STANDINS = Path(__file__).resolve().parent / "standins"
 DOCUMENT_STANDINS = REPO / "ssm-documents" / "tests" / "standins"
 sys.path.insert(0, str(REPO / "ssm-documents" / "tests"))
 
-from harness import make_tls_cert, synthetic_image  # noqa: E402
+from harness import synthetic_image  # noqa: E402
 
 # A command never runs longer than this here, whatever the document says (a test must not hang).
 MAX_RUN_SECONDS = 300
@@ -69,6 +69,63 @@ _lock = threading.Lock()
 
 class InvalidParameters(Exception):
     """SSM's InvalidParameters: raised before anything runs."""
+
+
+def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
+    """A test CA (cert.pem, what clients trust) and a server certificate for 127.0.0.1 signed by
+    it (server.pem + server-key.pem). Two certificates, not one self-signed: rustls (the Rust
+    SDK's TLS) refuses a CA certificate presented as the server's own (CaUsedAsEndEntity)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    validity = (now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=1))
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "custody test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(validity[0])
+        .not_valid_after(validity[1])
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(validity[0])
+        .not_valid_after(validity[1])
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_path, cert_path, key_path = directory / "cert.pem", directory / "server.pem", directory / "server-key.pem"
+    pem = serialization.Encoding.PEM
+    ca_path.write_bytes(ca.public_bytes(pem))
+    cert_path.write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
+    key_path.write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
+    )
+    return ca_path, cert_path, key_path
 
 
 def shell_step(content: str) -> tuple[dict, str, dict] | None:
@@ -271,8 +328,8 @@ def main() -> None:
     parser.add_argument("--work-dir", type=Path, required=True)
     args = parser.parse_args()
     args.work_dir.mkdir(parents=True, exist_ok=True)
-    cert, key = make_tls_cert(args.work_dir)
-    install(args.work_dir, cert)
+    ca, cert, key = make_certificates(args.work_dir)
+    install(args.work_dir, ca)
     from moto.server import main as moto_main
 
     moto_main(["-H", args.host, "-p", str(args.port), "-c", str(cert), "-k", str(key)])

@@ -3,6 +3,7 @@
 //! `main` stays small: one [`Commands`] variant per subcommand, each in its own module under
 //! `commands/` with an `Args` struct and `async fn run(args) -> anyhow::Result<ExitCode>`.
 
+mod aws;
 mod bindings;
 mod commands;
 mod local;

@@ -1,5 +1,7 @@
 //! `custody run DEFINITION --input FILE|- [--task RESOURCE=BINDING]... [--history]`: run a state
-//! machine locally with the engine and print one JSON object with the outcome.
+//! machine locally with the engine and print one JSON object with the outcome. With `--world`
+//! the steps run in-process over a simulated world (`local::run`); with `--aws` they run
+//! in-process against AWS or an emulator (`aws`).
 
 use crate::bindings::{BindingTable, Registry};
 use anyhow::{Context as _, bail};
@@ -42,7 +44,8 @@ pub struct Args {
     /// Execution name (`$$.Execution.Name`; default: a fresh UUID).
     #[arg(long)]
     name: Option<String>,
-    /// Clock: `real` or `virtual`.
+    /// Clock: `real` or `virtual`. With --aws, `virtual` means `Wait` states and retry back-offs
+    /// take no time while the SDK keeps real time (for emulators that finish work at once).
     #[arg(long, value_enum, default_value_t = ClockKind::Real)]
     clock: ClockKind,
     /// Checkpoint file, appended after every transition; if it already holds an execution of
@@ -56,16 +59,35 @@ pub struct Args {
     /// world), keeping the case in the local store; prints a case summary.
     #[arg(long, value_name = "FILE")]
     world: Option<PathBuf>,
-    /// With --world: where cases, reports and saved worlds live (default: $CUSTODY_HOME, else
-    /// ./.custody).
+    /// With --world or --aws: where cases, reports, saved worlds and execution records live
+    /// (default: $CUSTODY_HOME, else ./.custody).
     #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
-    /// With --world: no progress lines on stderr.
+    /// With --world or --aws: no progress lines on stderr.
     #[arg(long)]
     quiet: bool,
-    /// With --world: print the machine-readable result instead of the summary.
+    /// With --world or --aws: print the machine-readable result instead of the summary.
     #[arg(long)]
     json: bool,
+    /// Run the custody steps in-process against AWS (the production environment): settings from
+    /// --settings or CUSTODY_SETTINGS, AWS options from the CUSTODY_* variables, credentials from
+    /// the SDK's default chain. Prints a case summary; `--name` re-drives a named execution.
+    #[arg(long, conflicts_with_all = ["world", "tasks", "checkpoint"])]
+    aws: bool,
+    /// With --aws: one endpoint for every service (an emulator such as moto); overrides
+    /// CUSTODY_ENDPOINT_URL.
+    #[arg(long, value_name = "URL", requires = "aws")]
+    endpoint_url: Option<String>,
+    /// With --aws: the forensic region (overrides the settings').
+    #[arg(long, value_name = "REGION", requires = "aws")]
+    region: Option<String>,
+    /// With --aws: the steps' Settings JSON (default: the CUSTODY_SETTINGS variable).
+    #[arg(long, value_name = "FILE", requires = "aws")]
+    settings: Option<PathBuf>,
+    /// With --aws: write the IAM actions each step's requests exercised, as
+    /// `{"steps": {step: [action…]}}` (steps then run one at a time).
+    #[arg(long, value_name = "FILE", requires = "aws")]
+    record_actions: Option<PathBuf>,
 }
 
 /// Runs the execution and prints its outcome; exit code 0 if it succeeded, 1 otherwise.
@@ -82,6 +104,21 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             json: args.json,
         };
         return crate::local::run::run_case(&args.definition, input, world, &options).await;
+    }
+    if args.aws {
+        let input = read_input(args.input.as_deref())?;
+        let options = crate::aws::Options {
+            settings: args.settings.clone(),
+            endpoint_url: args.endpoint_url.clone(),
+            region: args.region.clone(),
+            name: args.name.clone(),
+            skip_waits: args.clock == ClockKind::Virtual,
+            record_actions: args.record_actions.clone(),
+            state_dir: crate::local::state_dir(args.state_dir.as_deref()),
+            quiet: args.quiet,
+            json: args.json,
+        };
+        return crate::aws::run_case(&args.definition, input, &options).await;
     }
     let text = std::fs::read_to_string(&args.definition)
         .with_context(|| format!("cannot read {}", args.definition.display()))?;

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use async_trait::async_trait;
 use custody_asl::{
-    Definition, EventType, ExecutionInfo, ExecutionOutcome, Executor, HistoryEvent, Observer,
-    TaskFailure, TaskInvoker, TaskRequest, VirtualClock,
+    Clock, Definition, EventType, ExecutionInfo, ExecutionOutcome, Executor, HistoryEvent,
+    Observer, TaskFailure, TaskInvoker, TaskRequest, VirtualClock,
 };
 use custody_steps::StepName;
 use custody_steps::ports::Environment;
@@ -65,21 +65,25 @@ impl StepInvoker {
     }
 }
 
+/// The custody step a Lambda task invokes, if any (by function name or ARN).
+pub fn step_of(task: &TaskRequest) -> Option<StepName> {
+    Target::of(task)
+        .keys()
+        .into_iter()
+        .filter_map(|k| function_name(k).or(Some(k)))
+        .find_map(|name| {
+            StepName::ALL
+                .iter()
+                .copied()
+                .find(|s| function_of(*s) == name)
+        })
+}
+
 #[async_trait]
 impl TaskInvoker for StepInvoker {
     async fn invoke(&self, task: TaskRequest) -> Result<Value, TaskFailure> {
         let target = Target::of(&task);
-        let step = target
-            .keys()
-            .into_iter()
-            .filter_map(|k| function_name(k).or(Some(k)))
-            .find_map(|name| {
-                StepName::ALL
-                    .iter()
-                    .copied()
-                    .find(|s| function_of(*s) == name)
-            });
-        let Some(step) = step else {
+        let Some(step) = step_of(&task) else {
             return Err(TaskFailure::new(
                 "Lambda.ResourceNotFoundException",
                 format!("no custody step answers {:?}", target.keys()),
@@ -105,18 +109,44 @@ pub async fn execute(
     machine: &str,
     quiet: bool,
 ) -> anyhow::Result<ExecutionOutcome> {
-    let start = custody_asl::Clock::now(clock.as_ref());
-    let mut executor = Executor::new(Arc::new(definition), Arc::new(StepInvoker::new(env)), clock);
-    if !quiet {
-        executor = executor.observer(Arc::new(Progress { start }));
-    }
     let name = uuid::Uuid::new_v4().to_string();
     // Retry jitter comes from a seeded generator: the world and its clock are deterministic, so a
     // rehearsal of the same event on the same world replays the same back-offs.
-    executor = executor.seed(JITTER_SEED);
-    Ok(executor
-        .run(input, ExecutionInfo::for_machine(machine, name))
-        .await?)
+    execute_with(
+        definition,
+        input,
+        Arc::new(StepInvoker::new(env)),
+        clock,
+        ExecutionInfo::for_machine(machine, name),
+        Some(JITTER_SEED),
+        quiet,
+    )
+    .await
+}
+
+/// Runs a definition with any invoker, clock and execution identity, with live progress unless
+/// `quiet`; `seed` fixes the retry jitter (`None`: random).
+///
+/// # Errors
+/// The engine refuses to start (invalid input, checkpoint problems).
+pub async fn execute_with(
+    definition: Definition,
+    input: Value,
+    invoker: Arc<dyn TaskInvoker>,
+    clock: Arc<dyn Clock>,
+    info: ExecutionInfo,
+    seed: Option<u64>,
+    quiet: bool,
+) -> anyhow::Result<ExecutionOutcome> {
+    let start = clock.now();
+    let mut executor = Executor::new(Arc::new(definition), invoker, clock);
+    if !quiet {
+        executor = executor.observer(Arc::new(Progress { start }));
+    }
+    if let Some(seed) = seed {
+        executor = executor.seed(seed);
+    }
+    Ok(executor.run(input, info).await?)
 }
 
 /// Seed of the engine's retry jitter in local runs (any fixed value: reproducibility is the point).
