@@ -319,6 +319,28 @@ def install(work: Path, cert: Path) -> None:
 
     SimpleSystemManagerBackend.send_command = send_command
     SimpleSystemManagerResponse.describe_instance_information = describe_instance_information
+    fix_list_parts_root()
+
+
+def fix_list_parts_root() -> None:
+    """moto 5.2.5 names ListParts' root element `ListPartsResponse`; S3 (and the Rust SDK, which
+    checks it) say `ListPartsResult`. Not an SSM Agent matter, but the step that completes a host's
+    upload lists its parts, so a whole run needs S3's real spelling."""
+    from moto.s3.responses import S3Response
+
+    original = S3Response.list_parts
+
+    def list_parts(self):  # type: ignore[no-untyped-def]
+        status, headers, body = original(self)
+        if isinstance(body, bytes):
+            body = body.replace(b"ListPartsResponse", b"ListPartsResult")
+        elif isinstance(body, str):
+            body = body.replace("ListPartsResponse", "ListPartsResult")
+        headers.pop("Content-Length", None)
+        headers.pop("content-length", None)
+        return status, headers, body
+
+    S3Response.list_parts = list_parts
 
 
 def main() -> None:

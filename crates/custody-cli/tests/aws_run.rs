@@ -171,7 +171,7 @@ fn declared() -> BTreeMap<String, BTreeSet<String>> {
 }
 
 #[test]
-#[ignore = "blocked by custody-aws: S3Evidence::head_object never fills `sha256`, so capture-memory finds no tool with a SHA-256 in the artifacts bucket and the case fails Custody.NotFound (see the awsrun report)"]
+#[ignore = "not yet passing: with head_object's SHA-256 and moto's ListParts fixed, the run now reaches check-memory, which refuses the capture report (Custody.EvidenceMismatch: S3 holds a different part 1 than the host reported), i.e. the report part was uploaded twice with different bytes. Suspected: capture-memory re-sends the document because moto's ListCommands does not answer the step's lookup, and the SSM Agent stand-in runs each SendCommand synchronously. See the issue 5 note."]
 fn ec2_triage_against_moto_acquires_isolates_and_reports_and_a_rerun_changes_nothing() {
     let world = World::seed();
     let instance = world.id("instance");
