@@ -57,6 +57,8 @@ pub mod ops {
 
     /// [`super::CaseStore::create`]
     /// (Query: a case that already exists is read back and returned.)
+    /// (IAM authorises each Put inside a TransactWriteItems as `dynamodb:PutItem`: the adapter
+    /// writes only Puts, conditioned on the version, so neither UpdateItem nor DeleteItem.)
     pub const CREATE: Capability = Capability::mutate(
         P,
         "create",
@@ -75,7 +77,6 @@ pub mod ops {
         &[
             "dynamodb:TransactWriteItems",
             "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
             // The stored collection is read to write only what is new (append-only check).
             "dynamodb:Query",
         ],
