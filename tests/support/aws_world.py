@@ -7,14 +7,16 @@ tests that drive the real `custody` binary need not link the AWS SDK a second ti
         Creates the forensic side (evidence bucket with Object Lock, artifacts bucket with the AVML
         stand-in, case table, topic, SSM documents, workstation AMI/subnet/group/profile, the
         responder role) and one target instance (VPC, subnet, security group, instance profile
-        and role, IsTriageRequired=true). Writes OUT_DIR/settings.json (the steps' Settings),
-        OUT_DIR/event.json (EVENT_TEMPLATE naming the seeded instance) and prints the seeded ids
-        as JSON.
+        and role, IsTriageRequired=true); imports the event's findings into Security Hub. Writes
+        OUT_DIR/settings.json (the steps' Settings), OUT_DIR/event.json (EVENT_TEMPLATE naming
+        the seeded instance) and prints the seeded ids as JSON.
     aws_world.py remove-tools ENDPOINT CA_CERT
         Deletes the capture tools from the artifacts bucket (a deployment that forgot them).
     aws_world.py inspect ENDPOINT CA_CERT WORLD_JSON CASE_ID
         Prints, as JSON, what custody did to that world for that case (objects with retention and
-        checksums, snapshots, the instance's groups, role policies, case items, SSM commands).
+        checksums, snapshots, the instance's and its interfaces' groups, its subnet's network ACL,
+        termination protection, profile associations, role policies, case items, SSM commands,
+        Security Hub findings' workflow status and note).
 
 Both sides use the account and region moto answers as by default (123456789012, us-east-1): the
 responder role is assumed in the same account, as moto does not separate cross-account access.
@@ -65,6 +67,19 @@ def clients(endpoint: str, cert: str):
         )
 
     return make
+
+
+def conform(value, shape):
+    """`value` with only the members `shape` (a botocore shape) has: events carry fields the
+    import API's model lacks (e.g. FindingProviderFields.Severity.Product), which botocore
+    refuses."""
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return {k: conform(v, shape.members[k]) for k, v in value.items() if k in shape.members}
+    if shape.type_name == "list" and isinstance(value, list):
+        return [conform(v, shape.member) for v in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {k: conform(v, shape.value) for k, v in value.items()}
+    return value
 
 
 def seed(endpoint: str, cert: str, template: Path, out: Path) -> None:
@@ -186,6 +201,13 @@ def seed(endpoint: str, cert: str, template: Path, out: Path) -> None:
     (out / "settings.json").write_text(json.dumps(settings, indent=1))
     event = template.read_text().replace("i-0123456789abcdef0", instance).replace("111122223333", ACCOUNT)
     (out / "event.json").write_text(event)
+    # The finding the custom action carried is in Security Hub, as it would be in the console.
+    hub = c("securityhub")
+    shape = hub.meta.service_model.operation_model("BatchImportFindings").input_shape.members["Findings"]
+    findings = conform(json.loads(event)["detail"]["findings"], shape)
+    imported = hub.batch_import_findings(Findings=findings)
+    if imported["FailedCount"]:
+        raise SystemExit(f"Security Hub refused the event's findings: {imported['FailedFindings']}")
     world = {
         "instance": instance,
         "vpc": vpc,
@@ -251,6 +273,20 @@ def inspect(endpoint: str, cert: str, world_path: Path, case_id: str) -> None:
     eni_groups = [
         [g["GroupId"] for g in eni.get("Groups", [])] for eni in described.get("NetworkInterfaces", [])
     ]
+    acls = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [world["subnet"]]}])[
+        "NetworkAcls"
+    ]
+    subnet_acl = [
+        {
+            "id": acl["NetworkAclId"],
+            "default": acl.get("IsDefault", False),
+            "entries": sorted(
+                [{"rule": e["RuleNumber"], "egress": e["Egress"], "action": e["RuleAction"]} for e in acl["Entries"]],
+                key=lambda e: (e["egress"], e["rule"]),
+            ),
+        }
+        for acl in acls
+    ]
     termination = ec2.describe_instance_attribute(InstanceId=instance, Attribute="disableApiTermination")
     associations = ec2.describe_iam_instance_profile_associations(
         Filters=[{"Name": "instance-id", "Values": [instance]}]
@@ -268,6 +304,10 @@ def inspect(endpoint: str, cert: str, world_path: Path, case_id: str) -> None:
         {"id": cmd["CommandId"], "document": cmd["DocumentName"], "comment": cmd.get("Comment"), "instances": cmd.get("InstanceIds", [])}
         for cmd in ssm.list_commands()["Commands"]
     ]
+    findings = {
+        f["Id"]: {"workflow": f.get("Workflow", {}).get("Status"), "note": f.get("Note")}
+        for f in c("securityhub").get_findings()["Findings"]
+    }
     workstations = [
         {"id": i["InstanceId"], "state": i["State"]["Name"], "tags": {t["Key"]: t["Value"] for t in i.get("Tags", [])}}
         for r in ec2.describe_instances(Filters=[{"Name": "tag:custody:case", "Values": [case_id]}])["Reservations"]
@@ -282,6 +322,7 @@ def inspect(endpoint: str, cert: str, world_path: Path, case_id: str) -> None:
                 "securityGroups": groups,
                 "instanceGroups": [g["GroupId"] for g in described.get("SecurityGroups", [])],
                 "eniGroups": eni_groups,
+                "subnetAcl": subnet_acl,
                 "disableApiTermination": termination["DisableApiTermination"]["Value"],
                 "profileAssociations": [a["State"] for a in associations],
                 "rolePolicies": policies,
@@ -289,6 +330,7 @@ def inspect(endpoint: str, cert: str, world_path: Path, case_id: str) -> None:
                 "caseItemKinds": sorted({item["sk"]["S"].split("#")[0] for item in items}),
                 "commands": commands,
                 "workstations": workstations,
+                "findings": findings,
             },
             default=str,
         )

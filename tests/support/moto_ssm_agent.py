@@ -29,6 +29,13 @@ and wraps moto's SSM so that:
   a managed Linux node whose agent is Online, unless the instance carries the tag
   `custody-test:agent=offline` (then ConnectionLost): the agent stand-in runs on every instance.
 
+- SendCommand runs on exactly the InstanceIds given (moto 5.2.5 also adds every instance its
+  empty Targets "select", i.e. all of them).
+
+Also, for a whole custody case: Security Hub's BatchUpdateFindings (securityhub_standin.py), S3's
+ListParts answered under S3's root element name (fix_list_parts_root), and a network interface's
+security groups as EC2 answers them (fix_interface_groups).
+
 Not modelled: asynchronous execution (every command has finished when SendCommand returns, so
 there is never a Pending or InProgress invocation), delivery and execution timeouts beyond a hard
 cap, output to S3 or CloudWatch, the 24,000-character stdout truncation, document preconditions
@@ -56,6 +63,9 @@ DOCUMENT_STANDINS = REPO / "ssm-documents" / "tests" / "standins"
 sys.path.insert(0, str(REPO / "ssm-documents" / "tests"))
 
 from harness import synthetic_image  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import securityhub_standin  # noqa: E402
 
 # A command never runs longer than this here, whatever the document says (a test must not hang).
 MAX_RUN_SECONDS = 300
@@ -251,6 +261,20 @@ def run_document(work: Path, cert: Path, backend, command, instance_id: str) -> 
     }
 
 
+def restrict_to_requested(command, instance_ids: list[str], targets) -> None:
+    """moto 5.2.5 adds the instances its Targets select to the InstanceIds given, and an empty
+    Targets list selects every instance in the region: a command sent to one instance would run
+    on all of them (and every host would write to the one set of presigned URLs). SSM sends to
+    exactly the InstanceIds when there are no Targets; so does this stand-in."""
+    if targets:
+        return
+    wanted = list(dict.fromkeys(instance_ids))
+    command.instance_ids = wanted
+    command.invocations = [i for i in command.invocations if i["InstanceId"] in wanted]
+    command.completed_count = len(wanted)
+    command.target_count = len(wanted)
+
+
 def install(work: Path, cert: Path) -> None:
     """Wraps moto's SSM: SendCommand runs documents, DescribeInstanceInformation answers."""
     from moto.ssm.exceptions import SSMException
@@ -271,7 +295,9 @@ def install(work: Path, cert: Path) -> None:
                 environment(runnable[0], kwargs.get("parameters") or {})
             except InvalidParameters as e:
                 raise SSMException("InvalidParameters", str(e))
+        requested = list(kwargs.get("instance_ids") or [])  # moto extends the list it is given
         command = original_send(self, **kwargs)
+        restrict_to_requested(command, requested, kwargs.get("targets"))
         if runnable is None:
             return command
         failed = 0
@@ -320,6 +346,8 @@ def install(work: Path, cert: Path) -> None:
     SimpleSystemManagerBackend.send_command = send_command
     SimpleSystemManagerResponse.describe_instance_information = describe_instance_information
     fix_list_parts_root()
+    fix_interface_groups()
+    securityhub_standin.install()
 
 
 def fix_list_parts_root() -> None:
@@ -341,6 +369,16 @@ def fix_list_parts_root() -> None:
         return status, headers, body
 
     S3Response.list_parts = list_parts
+
+
+def fix_interface_groups() -> None:
+    """moto 5.2.5 answers a network interface's groups as its own groups UNION the groups its
+    instance was launched with, so ModifyNetworkInterfaceAttribute can never be seen to take a
+    group away (EC2 replaces the interface's groups). An interface's groups here are its own: moto
+    already gives a launched instance's primary interface the launch groups."""
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+
+    NetworkInterface.group_set = property(lambda self: self._group_set)
 
 
 def main() -> None:
