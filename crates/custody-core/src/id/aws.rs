@@ -214,6 +214,9 @@ mod tests {
             "us-east-1\0",
             "global",
             "us-east-1a",
+            "us-east-1/x",
+            "us--1",
+            "east-1",
         ] {
             assert!(Region::parse(bad).is_err(), "{bad:?} accepted");
         }

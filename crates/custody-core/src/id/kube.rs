@@ -9,10 +9,73 @@ pub fn is_dns_label(s: &str) -> bool {
     check_label(s).is_ok()
 }
 
-/// True if `s` is an RFC 1123 DNS subdomain: 1–253 bytes of dot-separated labels. For names
-/// custody validates without a dedicated type (workload names).
+/// True if `s` is an RFC 1123 DNS subdomain: 1–253 bytes of dot-separated parts of `[a-z0-9-]`,
+/// each starting and ending alphanumeric. For names custody validates without a dedicated type
+/// (workload and NetworkPolicy names, label key prefixes).
+///
+/// This is the Kubernetes API server's rule (apimachinery's `IsDNS1123Subdomain`), which bounds
+/// the whole name only: unlike DNS, it does not limit each dot-separated part to 63 bytes.
 pub fn is_dns_subdomain(s: &str) -> bool {
     check_subdomain(s).is_ok()
+}
+
+/// Checks a Kubernetes label key, `[prefix/]name`: the optional prefix a DNS subdomain (see
+/// [`is_dns_subdomain`]), the name 1–63 of `[A-Za-z0-9._-]` starting and ending alphanumeric.
+/// The API server's rule (apimachinery's `IsQualifiedName`).
+///
+/// Label keys come from settings and from workload selectors read out of the attacker's
+/// cluster, and are spliced into `labelSelector` query strings: a key containing `,`, `=` or `!`
+/// would change what the selector selects, so every caller checks before use.
+///
+/// # Errors
+/// Which part breaks the rule, as a fixed sentence callers put in their own errors (it never
+/// repeats the key, which may be hostile: the caller prints that with `{:?}`).
+pub fn check_label_key(key: &str) -> Result<(), &'static str> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    if let Some(prefix) = prefix
+        && !is_dns_subdomain(prefix)
+    {
+        return Err("the label key prefix is not a DNS subdomain");
+    }
+    if is_label_segment(name) {
+        Ok(())
+    } else {
+        Err(
+            "the label key name is not 1-63 characters of [A-Za-z0-9._-] starting and ending alphanumeric",
+        )
+    }
+}
+
+/// Checks a Kubernetes label value: empty, or 1–63 of `[A-Za-z0-9._-]` starting and ending
+/// alphanumeric (apimachinery's `IsValidLabelValue`). Checked for the same reason as
+/// [`check_label_key`]: a value with `,` or `!` in it would rewrite a `labelSelector`.
+///
+/// # Errors
+/// A fixed sentence saying the value breaks the rule (never the value itself).
+pub fn check_label_value(value: &str) -> Result<(), &'static str> {
+    if value.is_empty() || is_label_segment(value) {
+        Ok(())
+    } else {
+        Err(
+            "the label value is not empty or 1-63 characters of [A-Za-z0-9._-] starting and ending alphanumeric",
+        )
+    }
+}
+
+/// The "name" segment of label keys and values: 1–63 of `[A-Za-z0-9._-]`, alphanumeric at both
+/// ends.
+fn is_label_segment(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    !s.is_empty()
+        && s.len() <= 63
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 fn first_bad_char(s: &str, allowed: impl Fn(char) -> bool) -> Option<char> {
@@ -228,6 +291,63 @@ mod tests {
             let err = PodName::parse(bad).unwrap_err();
             assert_eq!(err.kind, "pod name");
             assert!(!err.to_string().contains('\n'));
+        }
+    }
+
+    #[test]
+    fn subdomain_parts_are_not_limited_to_63_bytes() {
+        // The API server bounds the whole name (253), not each part: a 64-byte part is a valid
+        // object name and label key prefix.
+        let long_part = format!("{}.example", "a".repeat(64));
+        assert!(is_dns_subdomain(&long_part));
+        assert!(check_label_key(&format!("{long_part}/app")).is_ok());
+        assert!(!is_dns_subdomain(&"a".repeat(254)));
+    }
+
+    #[test]
+    fn label_keys_and_values() {
+        assert!(check_label_key("app").is_ok());
+        assert!(check_label_key("custody.example/quarantine").is_ok());
+        assert!(check_label_key("app.kubernetes.io/name").is_ok());
+        assert!(check_label_key("a,b").is_err());
+        assert!(check_label_key("Bad_Prefix/x").is_err());
+        assert!(check_label_key("x/").is_err());
+        assert!(check_label_value("").is_ok());
+        assert!(check_label_value("case-01jd0000000000000000000000").is_ok());
+        assert!(check_label_value("v1,app!=x").is_err());
+        assert!(check_label_value("-x").is_err());
+        assert!(check_label_value(&"v".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn label_key_parts_and_their_reasons() {
+        // The name may hold uppercase, '_' and '.', unlike the prefix.
+        for ok in ["App_Name.v1", "a", &"a".repeat(63), "x.io/A-b_c.9"] {
+            assert_eq!(check_label_key(ok), Ok(()), "{ok:?}");
+        }
+        for bad_name in [
+            "",
+            &"a".repeat(64),
+            "a/b/c",
+            "-a",
+            "a_",
+            "a b",
+            "a=b",
+            "\u{0430}",
+        ] {
+            let reason = check_label_key(bad_name).unwrap_err();
+            assert!(reason.contains("key name"), "{bad_name:?}: {reason}");
+        }
+        for bad_prefix in ["/x", "X.io/x", "a..b/x", "-a/x", "a_b/x"] {
+            let reason = check_label_key(bad_prefix).unwrap_err();
+            assert!(reason.contains("prefix"), "{bad_prefix:?}: {reason}");
+        }
+        for ok in ["A", "01JD", "a.b_c-d", &"v".repeat(63)] {
+            assert_eq!(check_label_value(ok), Ok(()), "{ok:?}");
+        }
+        for bad in ["a/b", "a\n", "x ", "v\u{0430}", "a_", "a=b"] {
+            let reason = check_label_value(bad).unwrap_err();
+            assert!(reason.contains("label value"), "{bad:?}: {reason}");
         }
     }
 

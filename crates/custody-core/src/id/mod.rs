@@ -29,7 +29,7 @@ pub use error::IdError;
 pub use kube::{ClusterName, ContainerId, Namespace, NodeName, PodName, ServiceAccountName};
 pub use timestamp::Timestamp;
 
-pub use kube::{is_dns_label, is_dns_subdomain};
+pub use kube::{check_label_key, check_label_value, is_dns_label, is_dns_subdomain};
 
 /// Declares a validated string newtype with the shared API: `parse`, `as_str`, `Display`,
 /// `FromStr`, `AsRef<str>`, `TryFrom<String>`, `From<T> for String` and serde as a plain string.
