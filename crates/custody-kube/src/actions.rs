@@ -6,7 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use custody_core::id::{CaseId, Namespace, NodeName, PodName};
+use custody_core::id::{
+    CaseId, Namespace, NodeName, PodName, check_label_key, check_label_value, is_dns_subdomain,
+};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -16,7 +18,6 @@ use tracing::instrument;
 
 use crate::cluster::{KubeCluster, list_all, node_what, pod_what};
 use crate::error::KubeError;
-use crate::names;
 use crate::policy::{self, AllowingPolicy};
 
 /// How many times a label change is retried when the pod changes between read and write
@@ -85,12 +86,12 @@ fn check_label(key: &str, value: &str) -> Result<(), KubeError> {
         what: format!("label {key:?}={value:?}"),
         reason: reason.to_owned(),
     };
-    names::check_label_key(key).map_err(invalid)?;
-    names::check_label_value(value).map_err(invalid)
+    check_label_key(key).map_err(invalid)?;
+    check_label_value(value).map_err(invalid)
 }
 
 fn check_policy_name(name: &str) -> Result<(), KubeError> {
-    if names::is_dns_subdomain(name) {
+    if is_dns_subdomain(name) {
         Ok(())
     } else {
         Err(KubeError::InvalidInput {

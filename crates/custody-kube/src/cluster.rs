@@ -6,7 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use custody_core::id::{InstanceId, Namespace, NodeName, PodName, ServiceAccountName};
+use custody_core::id::{
+    InstanceId, Namespace, NodeName, PodName, ServiceAccountName, check_label_key,
+    check_label_value, is_dns_subdomain,
+};
 use custody_core::inventory::instance_id_from_provider_id;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
@@ -18,7 +21,6 @@ use serde::de::DeserializeOwned;
 use tracing::instrument;
 
 use crate::error::KubeError;
-use crate::names;
 
 /// Page size for list calls: large enough that a typical namespace is one request, small enough
 /// that a node with hundreds of pods does not make one huge answer.
@@ -133,8 +135,8 @@ pub(crate) fn label_selector(labels: &BTreeMap<String, String>) -> Result<String
             what: format!("label {key:?}={value:?}"),
             reason: reason.to_owned(),
         };
-        names::check_label_key(key).map_err(invalid)?;
-        names::check_label_value(value).map_err(invalid)?;
+        check_label_key(key).map_err(invalid)?;
+        check_label_value(value).map_err(invalid)?;
         parts.push(format!("{key}={value}"));
     }
     Ok(parts.join(","))
@@ -267,7 +269,7 @@ impl KubeCluster {
         name: &str,
     ) -> Result<Option<BTreeMap<String, String>>, KubeError> {
         let what = format!("{kind:?} {:?}/{name:?}", namespace.as_str());
-        if !names::is_dns_subdomain(name) {
+        if !is_dns_subdomain(name) {
             return Err(KubeError::InvalidInput {
                 what,
                 reason: "a workload name is a lowercase DNS subdomain".to_owned(),

@@ -19,7 +19,6 @@ mod actions;
 pub mod client;
 mod cluster;
 mod error;
-mod names;
 pub mod policy;
 mod port;
 pub mod token;

@@ -26,8 +26,7 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-use crate::names;
+use custody_core::id::{ClusterName, Partition, Region};
 
 /// The prefix the EKS authenticator expects before the base64url URL.
 pub const TOKEN_PREFIX: &str = "k8s-aws-v1.";
@@ -73,8 +72,8 @@ pub enum TokenError {
     InvalidCluster {
         /// The name as given (escaped when printed).
         cluster: String,
-        /// The rule it breaks.
-        reason: &'static str,
+        /// The rule it breaks (custody-core's [`ClusterName`] rule).
+        reason: String,
     },
     /// The region is not one custody knows the STS endpoint of.
     #[error("no regional STS endpoint is known for region {region:?}")]
@@ -206,9 +205,9 @@ impl EksTokenSource {
         credentials: Credentials,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, TokenError> {
-        names::check_cluster_name(cluster).map_err(|reason| TokenError::InvalidCluster {
+        ClusterName::parse(cluster).map_err(|e| TokenError::InvalidCluster {
             cluster: cluster.to_owned(),
-            reason,
+            reason: e.reason,
         })?;
         let sts_host = sts_host(region).ok_or_else(|| TokenError::UnknownRegion {
             region: region.to_owned(),
@@ -321,16 +320,19 @@ impl EksTokenSource {
 /// Regional endpoints (not the global `sts.amazonaws.com`) keep the token valid when the global
 /// endpoint is unreachable, and are the only ones that exist outside the `aws` partition.
 pub fn sts_host(region: &str) -> Option<String> {
-    names::check_region(region).ok()?;
-    let suffix = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else if region.starts_with("us-isob-") {
-        "sc2s.sgov.gov"
-    } else if region.starts_with("us-iso-") {
-        "c2s.ic.gov"
-    } else {
-        // aws and aws-us-gov share the amazonaws.com suffix.
-        "amazonaws.com"
+    let region = Region::parse(region).ok()?;
+    let suffix = match region.partition() {
+        Partition::AwsCn => "amazonaws.com.cn",
+        Partition::AwsIsoB => "sc2s.sgov.gov",
+        Partition::AwsIso => "c2s.ic.gov",
+        // aws and aws-us-gov share the amazonaws.com suffix. The EU ISOE, ISOF and European
+        // Sovereign Cloud partitions have suffixes of their own that custody does not model
+        // yet: their regions get amazonaws.com, as they always have here.
+        Partition::Aws
+        | Partition::AwsUsGov
+        | Partition::AwsIsoE
+        | Partition::AwsIsoF
+        | Partition::AwsEusc => "amazonaws.com",
     };
     Some(format!("sts.{region}.{suffix}"))
 }
