@@ -2,10 +2,14 @@
 //! server and custody-kube: label syntax, object names, workload kinds and selectors that would
 //! widen a case. The shared contract suite (`crates/custody-scenarios/tests/cluster_contract/`)
 //! holds both sides to these rules.
+//!
+//! The label and name syntax is custody-core's (`custody_core::id`), the one custody-kube checks
+//! too; this file decides what the simulated cluster refuses and with which error.
 
 use std::collections::BTreeMap;
 
 use custody_core::error::StepError;
+use custody_core::id::{check_label_key, check_label_value, is_dns_subdomain};
 
 use crate::errs;
 
@@ -18,51 +22,9 @@ const WORKLOAD_KINDS: [&str; 5] = [
     "Job",
 ];
 
-/// A label "name" segment: 1–63 characters of `[A-Za-z0-9._-]`, alphanumeric at both ends.
-fn is_label_segment(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    !s.is_empty()
-        && s.len() <= 63
-        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
-        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-}
-
-/// An RFC 1123 DNS subdomain: the syntax of object names (NetworkPolicies, workloads) and of
-/// label key prefixes.
-pub(crate) fn is_dns_subdomain(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|label| {
-            let b = label.as_bytes();
-            !b.is_empty()
-                && b.len() <= 63
-                && b.first()
-                    .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                && b.last()
-                    .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                && b.iter()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-        })
-}
-
-fn valid_label_key(key: &str) -> bool {
-    let (prefix, name) = match key.split_once('/') {
-        Some((prefix, name)) => (Some(prefix), name),
-        None => (None, key),
-    };
-    prefix.is_none_or(is_dns_subdomain) && is_label_segment(name)
-}
-
-fn valid_label_value(value: &str) -> bool {
-    value.is_empty() || is_label_segment(value)
-}
-
 /// Refuses a label the API server would refuse (422 Invalid).
 pub(crate) fn check_label(key: &str, value: &str) -> Result<(), StepError> {
-    if valid_label_key(key) && valid_label_value(value) {
+    if check_label_key(key).is_ok() && check_label_value(value).is_ok() {
         Ok(())
     } else {
         Err(errs::invalid(
