@@ -1,7 +1,5 @@
 //! `capture-memory`: start the memory capture of one node/instance, streamed to a multipart upload.
 
-use std::collections::BTreeMap;
-
 use custody_core::case::CaseStatus;
 use custody_core::error::{ErrorName, StepError};
 use custody_core::id::{CaseId, Timestamp};
@@ -11,8 +9,9 @@ use tracing::Instrument as _;
 use crate::capability::Capability;
 use crate::name::StepName;
 use crate::ports::ops::{cases, commands, evidence, notifier};
-use crate::ports::{Bucket, CommandRequest, Environment, EvidenceStore};
-use crate::steps::manifest::{self, Get, Manifest};
+use crate::ports::{Bucket, Environment, EvidenceStore};
+use crate::steps::host_command::{self, HostDocument};
+use crate::steps::manifest::{Get, Manifest};
 use crate::steps::{guard, notify};
 use crate::support::{case_update, failure, keys};
 use crate::target::InstanceRef;
@@ -21,23 +20,15 @@ const STEP: StepName = StepName::CaptureMemory;
 
 /// Seconds the capture document may run (it streams the whole RAM at network speed).
 pub(crate) const CAPTURE_TIMEOUT_SECONDS: u32 = 3 * 3600;
-/// Extra time past the command timeout before check-memory gives up on the invocation.
-pub(crate) const DEADLINE_MARGIN_SECONDS: i64 = 600;
 /// Memory assumed when the inventory does not know an instance's RAM size: the largest common
 /// instance sizes; the host stops at its real end, unused part URLs simply expire.
 const DEFAULT_MEMORY_BYTES: u64 = 256 * 1024 * 1024 * 1024;
 /// S3's part-count limit.
 const MAX_PARTS: u64 = 10_000;
-/// S3's minimum part size (every part but the last).
-pub(crate) const MIN_PART_BYTES: u64 = 5 * 1024 * 1024;
-/// The document holds one part in RAM at a time: at most 1 GiB.
-pub(crate) const MAX_PART_BYTES: u64 = 1024 * 1024 * 1024;
 /// Manifest keys custody keeps for its own retries.
 pub(crate) const IMAGE_UPLOAD: &str = "image_upload_id";
 /// The report upload id.
 pub(crate) const REPORT_UPLOAD: &str = "report_upload_id";
-/// When check-memory gives up.
-pub(crate) const DEADLINE: &str = "deadline";
 
 /// Every port operation capture-memory may call.
 pub const CAPABILITIES: &[&Capability] = &[
@@ -93,7 +84,20 @@ pub struct CaptureMemoryOutput {
 }
 
 impl CaptureMemoryOutput {
-    fn skipped(reason: String) -> Self {
+    /// The command runs (or already ran, for a retry): the state machine polls it until
+    /// `deadline`.
+    pub(crate) fn started(command_id: String, upload_id: String, deadline: Timestamp) -> Self {
+        Self {
+            status: StartStatus::Started,
+            command_id: Some(command_id),
+            upload_id: Some(upload_id),
+            deadline: Some(deadline),
+            reason: None,
+        }
+    }
+
+    /// The host cannot take the command; `reason` is what the case records.
+    pub(crate) fn skipped(reason: String) -> Self {
         Self {
             status: StartStatus::Skipped,
             command_id: None,
@@ -150,32 +154,14 @@ async fn body(
     let image_key = keys::memory_image(case_id, instance);
     let report_key = keys::memory_report(case_id, instance);
 
-    if let Some(command_id) = ports.commands.find_command(instance, &comment).await? {
-        let manifest = manifest::parse(&evidence.get_object(&manifest_key).await?)?;
-        tracing::info!(%command_id, "capture already started by an earlier attempt");
-        return Ok(CaptureMemoryOutput {
-            status: StartStatus::Started,
-            command_id: Some(command_id),
-            upload_id: Some(manifest.value(IMAGE_UPLOAD)?.to_owned()),
-            deadline: Some(manifest.value(DEADLINE)?.parse().map_err(|_| {
-                StepError::internal(format!(
-                    "manifest {manifest_key:?} has a malformed deadline"
-                ))
-            })?),
-            reason: None,
-        });
+    let commands = &*ports.commands;
+    let host = HostDocument::new(commands, &*evidence, instance, comment, manifest_key);
+    if let Some(sent) = host.find_sent().await? {
+        tracing::info!(command_id = %sent.command_id, "capture already started by an earlier attempt");
+        return sent.started(IMAGE_UPLOAD);
     }
 
-    let status = ports
-        .commands
-        .agent_status(std::slice::from_ref(instance))
-        .await?;
-    let agent = status.iter().find(|s| &s.instance_id == instance);
-    if !agent.is_some_and(|a| a.online) {
-        let why = match agent {
-            Some(a) => format!("SSM agent ping status is {:?}", a.ping_status),
-            None => "the instance is not managed by SSM".to_owned(),
-        };
+    if let Some(why) = host.agent_offline().await? {
         let message = format!("memory of {instance} not capturable: {why}");
         let now = env.clock().now();
         case_update::update(env.forensic().cases.as_ref(), case_id, |c| {
@@ -195,11 +181,7 @@ async fn body(
 
     // A manifest without a command: an earlier attempt crashed before sending. Its uploads are
     // abandoned (their URLs may be near expiry) and fresh ones begun.
-    if let Ok(old) = evidence
-        .get_object(&manifest_key)
-        .await
-        .and_then(|bytes| manifest::parse(&bytes))
-    {
+    if let Ok(old) = host.manifest().await {
         for (key, name) in [(&image_key, IMAGE_UPLOAD), (&report_key, REPORT_UPLOAD)] {
             if let Ok(upload) = old.value(name)
                 && let Err(err) = evidence.abort_upload(key, upload).await
@@ -239,9 +221,7 @@ async fn body(
         ));
     }
 
-    let part_size = settings
-        .upload_part_size_bytes
-        .clamp(MIN_PART_BYTES, MAX_PART_BYTES);
+    let part_size = host_command::part_size(settings);
     let memory_bytes = facts.memory_bytes().unwrap_or(DEFAULT_MEMORY_BYTES);
     // LiME adds a 32-byte header per memory range: one spare part covers it.
     let part_count =
@@ -254,46 +234,15 @@ async fn body(
         .await?;
 
     let now = env.clock().now();
-    let deadline = now.plus_seconds(i64::from(CAPTURE_TIMEOUT_SECONDS) + DEADLINE_MARGIN_SECONDS);
-    let mut values = BTreeMap::new();
-    values.insert(IMAGE_UPLOAD.to_owned(), image.upload_id.clone());
-    values.insert(REPORT_UPLOAD.to_owned(), report.upload_id.clone());
-    values.insert(DEADLINE.to_owned(), deadline.to_string());
-    let mut parts = BTreeMap::new();
-    parts.insert("image".to_owned(), image.part_urls.clone());
-    parts.insert("report".to_owned(), report.part_urls.clone());
-    let manifest = Manifest {
-        document: "capture-memory".to_owned(),
-        case_id: case_id.clone(),
-        instance_id: instance.clone(),
-        part_size_bytes: image.part_size_bytes,
-        values,
-        gets,
-        parts,
-    };
-    evidence
-        .put_object(
-            &manifest_key,
-            manifest::render(&manifest).as_bytes(),
-            "text/plain",
-        )
+    let mut manifest = Manifest::new("capture-memory", case_id, instance, image.part_size_bytes);
+    manifest.add_upload("image", IMAGE_UPLOAD, &image);
+    manifest.add_upload("report", REPORT_UPLOAD, &report);
+    manifest.gets = gets;
+    let deadline = host_command::record_deadline(&mut manifest, now, CAPTURE_TIMEOUT_SECONDS);
+    let document = &settings.documents.capture_memory;
+    let command_id = host
+        .send(&manifest, document, CAPTURE_TIMEOUT_SECONDS, expiry)
         .await?;
-    let manifest_url = evidence
-        .presign_get(Bucket::Evidence, &manifest_key, expiry)
-        .await?;
-
-    let mut parameters = BTreeMap::new();
-    parameters.insert("CaseId".to_owned(), case_id.to_string());
-    parameters.insert("InstanceId".to_owned(), instance.to_string());
-    parameters.insert("ManifestUrl".to_owned(), manifest_url);
-    let request = CommandRequest {
-        document: settings.documents.capture_memory.clone(),
-        instance_id: instance.clone(),
-        parameters,
-        comment,
-        timeout_seconds: CAPTURE_TIMEOUT_SECONDS,
-    };
-    let command_id = ports.commands.send_command(&request).await?;
     let message = format!(
         "memory capture of {instance} started: command {command_id:?}, upload into {image_key:?} ({part_count} part URLs)"
     );
@@ -303,13 +252,11 @@ async fn body(
         Ok(())
     })
     .await?;
-    Ok(CaptureMemoryOutput {
-        status: StartStatus::Started,
-        command_id: Some(command_id),
-        upload_id: Some(image.upload_id),
-        deadline: Some(deadline),
-        reason: None,
-    })
+    Ok(CaptureMemoryOutput::started(
+        command_id,
+        image.upload_id,
+        deadline,
+    ))
 }
 
 /// A `get` line for a tool in the artifacts bucket, if it is there with a known SHA-256 (the host

@@ -12,7 +12,7 @@ use crate::ports::ops::{cases, commands, evidence};
 use crate::ports::{CommandStatus, Environment};
 use crate::steps::capture_memory::REPORT_UPLOAD;
 use crate::steps::shipped::{self, Shipped};
-use crate::steps::{manifest, stderr_tail};
+use crate::steps::{host_command, manifest};
 use crate::support::{case_update, failure, keys};
 use crate::target::InstanceRef;
 
@@ -57,6 +57,22 @@ pub struct CheckMemoryOutput {
     pub done: bool,
     /// The evidence id once done.
     pub evidence_id: Option<String>,
+}
+
+impl CheckMemoryOutput {
+    /// Still running: poll again.
+    pub(crate) const NOT_DONE: Self = Self {
+        done: false,
+        evidence_id: None,
+    };
+
+    /// Recorded on the case as `evidence_id` (now, or by an earlier attempt).
+    pub(crate) fn done(evidence_id: String) -> Self {
+        Self {
+            done: true,
+            evidence_id: Some(evidence_id),
+        }
+    }
 }
 
 /// The capture document's stdout (ssm-documents/README.md): a summary, the image's size and
@@ -147,21 +163,14 @@ async fn body(
     let id = evidence_id(&input.target);
     let case = case_update::load(env.forensic().cases.as_ref(), case_id).await?;
     if case.evidence.iter().any(|e| e.id == id) {
-        return Ok(CheckMemoryOutput {
-            done: true,
-            evidence_id: Some(id),
-        });
+        return Ok(CheckMemoryOutput::done(id));
     }
     let store = env.forensic().evidence.clone();
     let key = keys::memory_image(case_id, instance);
-    let ports = env
-        .target(&input.target.account, &input.target.region, case_id)
-        .await?;
-    let invocation = ports
-        .commands
-        .invocation(&input.command_id, instance)
-        .await?;
+    let invocation =
+        host_command::invocation(env, case_id, &input.target, &input.command_id).await?;
     let now = env.clock().now();
+    let subject = format!("memory capture of {instance}");
     match invocation.status {
         CommandStatus::Pending | CommandStatus::InProgress => {
             if now > input.deadline {
@@ -169,44 +178,28 @@ async fn body(
                 return Err(StepError::new(
                     ErrorName::Timeout,
                     format!(
-                        "memory capture of {instance} (command {:?}) still {:?} at its deadline {}",
+                        "{subject} (command {:?}) still {:?} at its deadline {}",
                         input.command_id, invocation.status, input.deadline
                     ),
                 ));
             }
-            Ok(CheckMemoryOutput {
-                done: false,
-                evidence_id: None,
-            })
+            Ok(CheckMemoryOutput::NOT_DONE)
         }
         CommandStatus::Success => {
-            let summary: CaptureSummary = serde_json::from_str(invocation.stdout.trim()).map_err(|e| {
-                StepError::invalid_input(format!(
-                    "memory capture of {instance} succeeded but its stdout is not the documented JSON: {e}"
-                ))
-            })?;
-            let manifest = manifest::parse(
-                &store
-                    .get_object(&keys::memory_manifest(case_id, instance))
-                    .await?,
-            )?;
+            let summary: CaptureSummary = host_command::summary(&invocation, &subject)?;
+            let manifest =
+                manifest::load(store.as_ref(), &keys::memory_manifest(case_id, instance)).await?;
             let report_key = keys::memory_report(case_id, instance);
             let what = format!("capture report of {instance}");
-            shipped::complete_and_verify(
+            let (_, report_bytes) = shipped::complete_and_read(
                 store.as_ref(),
                 &report_key,
                 manifest.value(REPORT_UPLOAD)?,
                 &summary.report,
                 &what,
+                "report",
             )
             .await?;
-            let report_bytes = store.get_object(&report_key).await?;
-            if Sha256Digest::of(&report_bytes) != summary.report.sha256 {
-                return Err(StepError::new(
-                    ErrorName::EvidenceMismatch,
-                    format!("{what}: the stored report does not hash to what the host reported"),
-                ));
-            }
             let report: CaptureReportObject =
                 serde_json::from_slice(&report_bytes).map_err(|e| {
                     StepError::invalid_input(format!("{what} is not the documented JSON: {e}"))
@@ -263,21 +256,14 @@ async fn body(
             })
             .await?;
             tracing::info!(evidence = %id, size = stored.size_bytes, "memory image verified and recorded");
-            Ok(CheckMemoryOutput {
-                done: true,
-                evidence_id: Some(id),
-            })
+            Ok(CheckMemoryOutput::done(id))
         }
-        status => {
+        _ => {
             abort(env, &key, &input.upload_id).await;
-            Err(StepError::new(
-                ErrorName::CommandFailed,
-                format!(
-                    "memory capture of {instance} (command {:?}) ended {status:?} exit {:?}; stderr tail: {}",
-                    input.command_id,
-                    invocation.exit_code,
-                    stderr_tail(&invocation.stderr)
-                ),
+            Err(host_command::failed(
+                &subject,
+                &input.command_id,
+                &invocation,
             ))
         }
     }

@@ -15,7 +15,7 @@ use crate::steps::manifest;
 use crate::steps::map_pods::PODMAP_UPLOAD;
 use crate::steps::pod_map::{self, ContainerListing};
 use crate::steps::shipped::{self, Shipped};
-use crate::steps::{guard, stderr_tail};
+use crate::steps::{guard, host_command};
 use crate::support::{case_update, failure, keys};
 use crate::target::InstanceRef;
 
@@ -100,62 +100,39 @@ async fn body(
     let id = format!("pod-pid-map/{instance}");
     let case = case_update::load(env.forensic().cases.as_ref(), case_id).await?;
     if case.evidence.iter().any(|e| e.id == id) {
-        return Ok(CheckPodMapOutput {
-            done: true,
-            evidence_id: Some(id),
-        });
+        return Ok(CheckPodMapOutput::done(id));
     }
-    let ports = env
-        .target(&input.target.account, &input.target.region, case_id)
-        .await?;
-    let invocation = ports
-        .commands
-        .invocation(&input.command_id, instance)
-        .await?;
+    let invocation =
+        host_command::invocation(env, case_id, &input.target, &input.command_id).await?;
     let now = env.clock().now();
+    let subject = format!("container listing on {instance}");
     match invocation.status {
         CommandStatus::Pending | CommandStatus::InProgress if now > input.deadline => {
             Err(StepError::new(
                 ErrorName::Timeout,
                 format!(
-                    "container listing on {instance} (command {:?}) unfinished at its deadline {}",
+                    "{subject} (command {:?}) unfinished at its deadline {}",
                     input.command_id, input.deadline
                 ),
             ))
         }
-        CommandStatus::Pending | CommandStatus::InProgress => Ok(CheckPodMapOutput {
-            done: false,
-            evidence_id: None,
-        }),
+        CommandStatus::Pending | CommandStatus::InProgress => Ok(CheckPodMapOutput::NOT_DONE),
         CommandStatus::Success => {
-            let summary: MapPodsSummary = serde_json::from_str(invocation.stdout.trim()).map_err(|e| {
-                StepError::invalid_input(format!(
-                    "container listing on {instance} succeeded but its stdout is not the documented JSON: {e}"
-                ))
-            })?;
+            let summary: MapPodsSummary = host_command::summary(&invocation, &subject)?;
             let store = env.forensic().evidence.clone();
             let listing_key = keys::container_listing(case_id, instance);
-            let manifest = manifest::parse(
-                &store
-                    .get_object(&keys::pod_map_manifest(case_id, instance))
-                    .await?,
-            )?;
+            let manifest =
+                manifest::load(store.as_ref(), &keys::pod_map_manifest(case_id, instance)).await?;
             let what = format!("container listing of {instance}");
-            let listing_object = shipped::complete_and_verify(
+            let (listing_object, raw) = shipped::complete_and_read(
                 store.as_ref(),
                 &listing_key,
                 manifest.value(PODMAP_UPLOAD)?,
                 &summary.podmap,
                 &what,
+                "listing",
             )
             .await?;
-            let raw = store.get_object(&listing_key).await?;
-            if Sha256Digest::of(&raw) != summary.podmap.sha256 {
-                return Err(StepError::new(
-                    ErrorName::EvidenceMismatch,
-                    format!("{what}: the stored listing does not hash to what the host reported"),
-                ));
-            }
             let listing = ContainerListing::from_podmap(&raw).map_err(|e| {
                 StepError::invalid_input(format!("{what} is not the documented JSON: {e}"))
             })?;
@@ -223,19 +200,12 @@ async fn body(
                 c.add_evidence(evidence.clone())
             })
             .await?;
-            Ok(CheckPodMapOutput {
-                done: true,
-                evidence_id: Some(id),
-            })
+            Ok(CheckPodMapOutput::done(id))
         }
-        status => Err(StepError::new(
-            ErrorName::CommandFailed,
-            format!(
-                "container listing on {instance} (command {:?}) ended {status:?} exit {:?}; stderr tail: {}",
-                input.command_id,
-                invocation.exit_code,
-                stderr_tail(&invocation.stderr)
-            ),
+        _ => Err(host_command::failed(
+            &subject,
+            &input.command_id,
+            &invocation,
         )),
     }
 }

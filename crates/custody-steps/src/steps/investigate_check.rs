@@ -16,15 +16,12 @@ use tracing::Instrument as _;
 use crate::capability::Capability;
 use crate::name::StepName;
 use crate::ports::ops::{cases, commands, evidence, workstation};
-use crate::ports::{
-    Bucket, CommandRequest, CommandStatus, Environment, VolumeInfo, WorkstationInfo,
-};
-use crate::steps::capture_memory::{MAX_PART_BYTES, MIN_PART_BYTES};
+use crate::ports::{Bucket, CommandStatus, Environment, VolumeInfo, WorkstationInfo};
 use crate::steps::check_memory::CheckMemoryOutput;
+use crate::steps::host_command::{self, HostDocument};
 use crate::steps::investigate_start::CaseInput;
-use crate::steps::manifest::{self, Get, Manifest};
+use crate::steps::manifest::{Get, Manifest};
 use crate::steps::shipped::{self, Shipped};
-use crate::steps::stderr_tail;
 use crate::support::tags::case_tags;
 use crate::support::{case_update, failure, keys};
 
@@ -117,10 +114,7 @@ pub async fn investigate_check(
         .await
 }
 
-const NOT_DONE: InvestigateCheckOutput = CheckMemoryOutput {
-    done: false,
-    evidence_id: None,
-};
+const NOT_DONE: InvestigateCheckOutput = CheckMemoryOutput::NOT_DONE;
 
 async fn body(
     input: &CaseInput,
@@ -332,8 +326,10 @@ async fn advance(
         "custody {case_id} {} {}",
         analysis.document_kind, analysis.name
     );
-    let Some(command_id) = commands.find_command(station, &comment).await? else {
-        send(env, case_id, station, analysis, &manifest_key, comment).await?;
+    let mut host = HostDocument::new(&*commands, &*store, station, comment, manifest_key);
+    host.parameters = analysis.parameters.clone();
+    let Some(command_id) = host.find_command().await? else {
+        send(env, case_id, station, analysis, &host).await?;
         return Ok(false);
     };
     let invocation = commands.invocation(&command_id, station).await?;
@@ -348,7 +344,7 @@ async fn advance(
                     ))
                 })?;
             let rehash = image_rehash(analysis, &stdout, station)?;
-            let manifest = manifest::parse(&store.get_object(&manifest_key).await?)?;
+            let manifest = host.manifest().await?;
             let now = env.clock().now();
             let mut recorded = Vec::new();
             for (output, _) in analysis.outputs {
@@ -406,15 +402,13 @@ async fn advance(
             .await?;
             Ok(true)
         }
-        status => Err(StepError::new(
-            ErrorName::CommandFailed,
-            format!(
-                "{} {:?} on the workstation (command {command_id:?}) ended {status:?} exit {:?}; stderr tail: {}",
-                analysis.document_kind,
-                analysis.name,
-                invocation.exit_code,
-                stderr_tail(&invocation.stderr)
+        _ => Err(host_command::failed(
+            &format!(
+                "{} {:?} on the workstation",
+                analysis.document_kind, analysis.name
             ),
+            &command_id,
+            &invocation,
         )),
     }
 }
@@ -459,16 +453,12 @@ async fn send(
     case_id: &CaseId,
     station: &InstanceId,
     analysis: &Analysis,
-    manifest_key: &str,
-    comment: String,
+    host: &HostDocument<'_>,
 ) -> Result<(), StepError> {
     let settings = env.settings();
     let store = env.forensic().evidence.clone();
-    let part_size = settings
-        .upload_part_size_bytes
-        .clamp(MIN_PART_BYTES, MAX_PART_BYTES);
-    let mut values = BTreeMap::new();
-    let mut parts = BTreeMap::new();
+    let part_size = host_command::part_size(settings);
+    let mut manifest = Manifest::new(analysis.document_kind, case_id, station, part_size);
     for (output, count) in analysis.outputs {
         let upload = store
             .begin_upload(
@@ -478,46 +468,17 @@ async fn send(
                 settings.presigned_url_seconds,
             )
             .await?;
-        values.insert(upload_value(output), upload.upload_id.clone());
-        parts.insert((*output).to_owned(), upload.part_urls);
+        manifest.add_upload(output, &upload_value(output), &upload);
     }
-    let manifest = Manifest {
-        document: analysis.document_kind.to_owned(),
-        case_id: case_id.clone(),
-        instance_id: station.clone(),
-        part_size_bytes: part_size,
-        values,
-        gets: analysis.gets.clone(),
-        parts,
-    };
-    store
-        .put_object(
-            manifest_key,
-            manifest::render(&manifest).as_bytes(),
-            "text/plain",
-        )
-        .await?;
-    let url = store
-        .presign_get(
-            Bucket::Evidence,
-            manifest_key,
-            settings.presigned_url_seconds,
-        )
-        .await?;
-    let mut parameters = analysis.parameters.clone();
-    parameters.insert("CaseId".to_owned(), case_id.to_string());
-    parameters.insert("InstanceId".to_owned(), station.to_string());
-    parameters.insert("ManifestUrl".to_owned(), url);
-    env.forensic()
-        .commands
-        .send_command(&CommandRequest {
-            document: analysis.document.clone(),
-            instance_id: station.clone(),
-            parameters,
-            comment,
-            timeout_seconds: ANALYSIS_TIMEOUT_SECONDS,
-        })
-        .await?;
+    manifest.gets = analysis.gets.clone();
+    let expiry = settings.presigned_url_seconds;
+    host.send(
+        &manifest,
+        &analysis.document,
+        ANALYSIS_TIMEOUT_SECONDS,
+        expiry,
+    )
+    .await?;
     Ok(())
 }
 

@@ -23,6 +23,8 @@ use std::collections::BTreeMap;
 use custody_core::error::StepError;
 use custody_core::id::{CaseId, InstanceId, Sha256Digest};
 
+use crate::ports::{EvidenceStore, UploadTicket};
+
 /// First line of every manifest.
 const HEADER: &str = "custody-manifest 1";
 
@@ -57,6 +59,34 @@ pub(crate) struct Manifest {
 }
 
 impl Manifest {
+    /// A manifest for `document` on `instance_id` with nothing to download or upload yet.
+    pub(crate) fn new(
+        document: &str,
+        case_id: &CaseId,
+        instance_id: &InstanceId,
+        part_size_bytes: u64,
+    ) -> Self {
+        Self {
+            document: document.to_owned(),
+            case_id: case_id.clone(),
+            instance_id: instance_id.clone(),
+            part_size_bytes,
+            values: BTreeMap::new(),
+            gets: Vec::new(),
+            parts: BTreeMap::new(),
+        }
+    }
+
+    /// Hands the host the part URLs of `ticket` for its output `output`, and keeps the upload id
+    /// under `value_key`: the step that completes the upload, or a retry that abandons it, reads
+    /// the id back from here.
+    pub(crate) fn add_upload(&mut self, output: &str, value_key: &str, ticket: &UploadTicket) {
+        self.values
+            .insert(value_key.to_owned(), ticket.upload_id.clone());
+        self.parts
+            .insert(output.to_owned(), ticket.part_urls.clone());
+    }
+
     /// A value custody stored, or an error naming it.
     pub(crate) fn value(&self, key: &str) -> Result<&str, StepError> {
         self.values
@@ -97,6 +127,14 @@ fn bad(reason: String) -> StepError {
     StepError::internal(format!(
         "manifest in the evidence bucket is malformed: {reason}"
     ))
+}
+
+/// Reads back the manifest stored at `key` in the evidence bucket: what the host was given.
+///
+/// # Errors
+/// Port errors (there is none); `Custody.Internal` when it is malformed.
+pub(crate) async fn load(store: &dyn EvidenceStore, key: &str) -> Result<Manifest, StepError> {
+    parse(&store.get_object(key).await?)
 }
 
 /// Parses a manifest written by [`render`] (a retry reads the first attempt's back).

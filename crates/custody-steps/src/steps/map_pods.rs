@@ -8,22 +8,18 @@
 //! reaches a command. Matching the case's pods to containers and PIDs happens in Rust, in
 //! `check-pod-map`.
 
-use std::collections::BTreeMap;
-
 use custody_core::error::StepError;
 use custody_core::id::CaseId;
 use tracing::Instrument as _;
 
 use crate::capability::Capability;
 use crate::name::StepName;
+use crate::ports::Environment;
 use crate::ports::ops::{cases, commands, evidence};
-use crate::ports::{Bucket, CommandRequest, Environment};
-use crate::steps::capture_memory::{
-    CaptureMemoryInput, CaptureMemoryOutput, DEADLINE, DEADLINE_MARGIN_SECONDS, MAX_PART_BYTES,
-    MIN_PART_BYTES, StartStatus,
-};
+use crate::steps::capture_memory::{CaptureMemoryInput, CaptureMemoryOutput};
 use crate::steps::guard;
-use crate::steps::manifest::{self, Manifest};
+use crate::steps::host_command::{self, HostDocument};
+use crate::steps::manifest::Manifest;
 use crate::support::{case_update, failure, keys};
 
 const STEP: StepName = StepName::MapPods;
@@ -93,29 +89,13 @@ async fn body(input: &MapPodsInput, env: &dyn Environment) -> Result<MapPodsOutp
     let evidence = env.forensic().evidence.clone();
     let manifest_key = keys::pod_map_manifest(case_id, instance);
     let comment = comment(case_id);
-    if let Some(command_id) = ports.commands.find_command(instance, &comment).await? {
-        let manifest = manifest::parse(&evidence.get_object(&manifest_key).await?)?;
-        return Ok(MapPodsOutput {
-            status: StartStatus::Started,
-            command_id: Some(command_id),
-            upload_id: Some(manifest.value(PODMAP_UPLOAD)?.to_owned()),
-            deadline: Some(manifest.value(DEADLINE)?.parse().map_err(|_| {
-                StepError::internal(format!(
-                    "manifest {manifest_key:?} has a malformed deadline"
-                ))
-            })?),
-            reason: None,
-        });
+    let commands = &*ports.commands;
+    let host = HostDocument::new(commands, &*evidence, instance, comment, manifest_key);
+    if let Some(sent) = host.find_sent().await? {
+        return sent.started(PODMAP_UPLOAD);
     }
     let now = env.clock().now();
-    let status = ports
-        .commands
-        .agent_status(std::slice::from_ref(instance))
-        .await?;
-    if !status
-        .iter()
-        .any(|s| &s.instance_id == instance && s.online)
-    {
+    if host.agent_offline().await?.is_some() {
         let message =
             format!("pod-to-PID map of {instance} not possible: the SSM agent is not online");
         case_update::update(env.forensic().cases.as_ref(), case_id, |c| {
@@ -123,71 +103,30 @@ async fn body(input: &MapPodsInput, env: &dyn Environment) -> Result<MapPodsOutp
             Ok(())
         })
         .await?;
-        return Ok(MapPodsOutput {
-            status: StartStatus::Skipped,
-            command_id: None,
-            upload_id: None,
-            deadline: None,
-            reason: Some(message),
-        });
+        return Ok(MapPodsOutput::skipped(message));
     }
     let settings = env.settings();
     let expiry = settings.presigned_url_seconds;
-    let part_size = settings
-        .upload_part_size_bytes
-        .clamp(MIN_PART_BYTES, MAX_PART_BYTES);
     let upload = evidence
         .begin_upload(
             &keys::container_listing(case_id, instance),
-            part_size,
+            host_command::part_size(settings),
             PODMAP_PARTS,
             expiry,
         )
         .await?;
-    let deadline = now.plus_seconds(i64::from(MAP_TIMEOUT_SECONDS) + DEADLINE_MARGIN_SECONDS);
-    let mut values = BTreeMap::new();
-    values.insert(PODMAP_UPLOAD.to_owned(), upload.upload_id.clone());
-    values.insert(DEADLINE.to_owned(), deadline.to_string());
-    let mut parts = BTreeMap::new();
-    parts.insert("podmap".to_owned(), upload.part_urls.clone());
-    let manifest = Manifest {
-        document: "map-pods".to_owned(),
-        case_id: case_id.clone(),
-        instance_id: instance.clone(),
-        part_size_bytes: upload.part_size_bytes,
-        values,
-        gets: Vec::new(),
-        parts,
-    };
-    evidence
-        .put_object(
-            &manifest_key,
-            manifest::render(&manifest).as_bytes(),
-            "text/plain",
-        )
+    let mut manifest = Manifest::new("map-pods", case_id, instance, upload.part_size_bytes);
+    manifest.add_upload("podmap", PODMAP_UPLOAD, &upload);
+    let deadline = host_command::record_deadline(&mut manifest, now, MAP_TIMEOUT_SECONDS);
+    let document = &settings.documents.map_pods;
+    let command_id = host
+        .send(&manifest, document, MAP_TIMEOUT_SECONDS, expiry)
         .await?;
-    let manifest_url = evidence
-        .presign_get(Bucket::Evidence, &manifest_key, expiry)
-        .await?;
-    let mut parameters = BTreeMap::new();
-    parameters.insert("CaseId".to_owned(), case_id.to_string());
-    parameters.insert("InstanceId".to_owned(), instance.to_string());
-    parameters.insert("ManifestUrl".to_owned(), manifest_url);
-    let request = CommandRequest {
-        document: settings.documents.map_pods.clone(),
-        instance_id: instance.clone(),
-        parameters,
-        comment,
-        timeout_seconds: MAP_TIMEOUT_SECONDS,
-    };
-    let command_id = ports.commands.send_command(&request).await?;
-    Ok(MapPodsOutput {
-        status: StartStatus::Started,
-        command_id: Some(command_id),
-        upload_id: Some(upload.upload_id),
-        deadline: Some(deadline),
-        reason: None,
-    })
+    Ok(MapPodsOutput::started(
+        command_id,
+        upload.upload_id,
+        deadline,
+    ))
 }
 
 /// Runs the step from JSON.

@@ -18,6 +18,7 @@ pub mod snapshot_disks;
 pub mod triage;
 
 pub(crate) mod guard;
+pub(crate) mod host_command;
 pub(crate) mod isolate_ec2;
 pub(crate) mod isolate_kube;
 pub(crate) mod manifest;

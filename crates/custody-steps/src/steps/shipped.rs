@@ -139,6 +139,31 @@ pub async fn complete_and_verify(
     Ok(stored)
 }
 
+/// [`complete_and_verify`], then reads the object back and re-hashes it: for a small output custody
+/// parses itself (a capture report, a container listing), where what it parses must be the bytes
+/// the host hashed. `noun` names the output in the error (`report`, `listing`).
+///
+/// # Errors
+/// Those of [`complete_and_verify`]; `Custody.EvidenceMismatch` when the stored bytes do not hash
+/// to the host's SHA-256.
+pub(crate) async fn complete_and_read(
+    store: &dyn EvidenceStore,
+    key: &str,
+    upload_id: &str,
+    shipped: &Shipped,
+    what: &str,
+    noun: &str,
+) -> Result<(StoredObject, Vec<u8>), StepError> {
+    let stored = complete_and_verify(store, key, upload_id, shipped, what).await?;
+    let bytes = store.get_object(key).await?;
+    if Sha256Digest::of(&bytes) != shipped.sha256 {
+        return Err(mismatch(format!(
+            "{what}: the stored {noun} does not hash to what the host reported"
+        )));
+    }
+    Ok((stored, bytes))
+}
+
 fn mismatch(cause: String) -> StepError {
     StepError::new(ErrorName::EvidenceMismatch, cause)
 }
