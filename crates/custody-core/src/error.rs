@@ -333,6 +333,20 @@ impl From<IdError> for StepError {
     }
 }
 
+/// An error and every source under it, `: `-joined: a step error's cause is one string (it
+/// leaves the process as `errorMessage`), so a library error's chain is flattened into it rather
+/// than cut at the top, where the useful part (the refused call, the OS error) usually is not.
+pub fn with_sources(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        source = e.source();
+    }
+    out
+}
+
 /// A Lambda error payload could not be read back as a [`StepError`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LambdaErrorParseError {
@@ -350,6 +364,19 @@ pub enum LambdaErrorParseError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn with_sources_keeps_the_whole_chain() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("could not open the cluster")]
+        struct Outer(#[source] std::io::Error);
+        let err = Outer(std::io::Error::other("connection refused"));
+        assert_eq!(
+            with_sources(&err),
+            "could not open the cluster: connection refused"
+        );
+        assert_eq!(with_sources(&std::io::Error::other("alone")), "alone");
+    }
 
     /// These strings are matched by the state machines' Retry and Catch clauses: changing one is
     /// a breaking change to every deployed state machine.

@@ -4,9 +4,7 @@
 //! failure it is; each kind the steps react to differently has its own variant here, and
 //! [`KubeError::to_step_error`] gives it its stable `Custody.<Reason>` name.
 
-use std::error::Error as _;
-
-use custody_core::error::{ErrorName, StepError};
+use custody_core::error::{ErrorName, StepError, with_sources};
 use kube::core::Status;
 
 use crate::token::TokenError;
@@ -295,14 +293,7 @@ impl KubeError {
     /// and the Status reason as the service code (`AlreadyExists`, `Forbidden`), as the
     /// simulated cluster reports it too.
     pub fn to_step_error(&self) -> StepError {
-        let mut cause = self.to_string();
-        let mut source = self.source();
-        while let Some(err) = source {
-            cause.push_str(": ");
-            cause.push_str(&err.to_string());
-            source = err.source();
-        }
-        let step = StepError::new(self.error_name(), cause);
+        let step = StepError::new(self.error_name(), with_sources(self));
         match self.reason() {
             Some(reason) => step.with_service_code(reason),
             None => step,

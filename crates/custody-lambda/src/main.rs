@@ -8,6 +8,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use custody_core::error::with_sources;
 use custody_lambda::config::FunctionConfig;
 use custody_lambda::{handler, init_error, logging};
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -18,7 +19,7 @@ async fn main() -> ExitCode {
     logging::init();
     let config = match FunctionConfig::from_env() {
         Ok(config) => config,
-        Err(err) => return fail_init(&chain(&err)).await,
+        Err(err) => return fail_init(&with_sources(&err)).await,
     };
     let step = config.step;
     let env = match custody_runtime::production_environment(config.settings, config.options).await {
@@ -46,19 +47,7 @@ async fn main() -> ExitCode {
 async fn fail_init(reason: &str) -> ExitCode {
     tracing::error!(reason = %reason, "custody function cannot start");
     if let Err(err) = init_error::report(reason).await {
-        tracing::error!(error = %chain(&err), "could not report the init error to Lambda");
+        tracing::error!(error = %with_sources(&err), "could not report the init error to Lambda");
     }
     ExitCode::FAILURE
-}
-
-/// An error and its sources, `: `-joined.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        out.push_str(": ");
-        out.push_str(&e.to_string());
-        source = e.source();
-    }
-    out
 }

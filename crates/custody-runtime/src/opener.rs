@@ -7,7 +7,7 @@ use aws_credential_types::Credentials;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use custody_aws::{EksCluster, KubeOpener};
-use custody_core::error::{ErrorName, StepError};
+use custody_core::error::{ErrorName, StepError, with_sources};
 use custody_core::id::CaseId;
 use custody_kube::{ClusterEndpoint, EksTokenSource, KubeCluster, TokenError, connect};
 use custody_steps::ports::Cluster;
@@ -63,7 +63,7 @@ impl KubeOpener for EksKubeOpener {
         let client = connect(&endpoint, Arc::new(tokens)).map_err(|e| {
             StepError::internal(format!(
                 "cluster {name:?}: the API endpoint EKS described is unusable: {}",
-                chain(&e)
+                with_sources(&e)
             ))
         })?;
         tracing::debug!("kubernetes client built");
@@ -83,18 +83,9 @@ fn token_error(cluster: &str, err: TokenError) -> StepError {
     };
     StepError::new(
         name,
-        format!("cluster {cluster:?}: no EKS bearer token: {}", chain(&err)),
+        format!(
+            "cluster {cluster:?}: no EKS bearer token: {}",
+            with_sources(&err)
+        ),
     )
-}
-
-/// An error and its sources, `: `-joined (the step error's cause is a string; nothing is lost).
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        out.push_str(": ");
-        out.push_str(&e.to_string());
-        source = e.source();
-    }
-    out
 }
