@@ -322,17 +322,15 @@ impl EksTokenSource {
 pub fn sts_host(region: &str) -> Option<String> {
     let region = Region::parse(region).ok()?;
     let suffix = match region.partition() {
+        // aws and aws-us-gov share the amazonaws.com suffix.
+        Partition::Aws | Partition::AwsUsGov => "amazonaws.com",
         Partition::AwsCn => "amazonaws.com.cn",
         Partition::AwsIsoB => "sc2s.sgov.gov",
         Partition::AwsIso => "c2s.ic.gov",
-        // aws and aws-us-gov share the amazonaws.com suffix. The EU ISOE, ISOF and European
-        // Sovereign Cloud partitions have suffixes of their own that custody does not model
-        // yet: their regions get amazonaws.com, as they always have here.
-        Partition::Aws
-        | Partition::AwsUsGov
-        | Partition::AwsIsoE
-        | Partition::AwsIsoF
-        | Partition::AwsEusc => "amazonaws.com",
+        // The EU ISOE, ISOF and European Sovereign Cloud partitions have DNS suffixes of their
+        // own that custody has not been verified against: no host (UnknownRegion, which says
+        // so) rather than a guessed one that would fail later with a confusing DNS error.
+        Partition::AwsIsoE | Partition::AwsIsoF | Partition::AwsEusc => return None,
     };
     Some(format!("sts.{region}.{suffix}"))
 }

@@ -231,6 +231,10 @@ fn regional_sts_endpoint_follows_the_partition() {
         "sts.us-isob-east-1.sc2s.sgov.gov"
     );
     assert!(sts_host("evil.example.com/x").is_none());
+    // Partitions whose DNS suffix custody has not been verified against get no guessed host.
+    for unverified in ["eu-isoe-west-1", "us-isof-south-1", "eusc-de-east-1"] {
+        assert!(sts_host(unverified).is_none(), "{unverified}");
+    }
 
     let source = EksTokenSource::new("c1", "cn-north-1", credentials()).unwrap();
     let url = source.token().unwrap().presigned_url().to_owned();
