@@ -353,9 +353,11 @@ fn ec2_triage_acquires_isolates_and_reports_a_rerun_changes_nothing_and_release_
     assert!(fx["caseItems"].as_u64().unwrap() > 1, "{fx:#}");
     assert!(case["actions"].as_array().unwrap().len() >= 2, "{case:#}");
     let report = &fx["objects"][&format!("cases/{case_id}/report.md")];
+    let text = report["text"].as_str().unwrap();
+    assert!(text.contains(&case_id), "{report:#}");
     assert!(
-        report["text"].as_str().unwrap().contains(&case_id),
-        "{report:#}"
+        text.contains("| computed by the source host, not by S3 |"),
+        "{text}"
     );
     let local = world
         .path("state")

@@ -70,12 +70,12 @@ pub(crate) fn render(case: &Case) -> String {
         out.push_str("No evidence was taken.\n");
     } else {
         out.push_str(
-            "| id | kind | resource | location | SHA-256 | bytes | taken at | by | method |\n",
+            "| id | kind | resource | location | SHA-256 | digest | bytes | taken at | by | method |\n",
         );
-        out.push_str("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        out.push_str("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for e in &case.evidence {
             out.push_str(&format!(
-                "| {} | {:?} | {} | {} | {} | {} | {} | {} | {} |\n",
+                "| {} | {:?} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 cell(&e.id),
                 e.kind,
                 cell(&e.resource),
@@ -83,6 +83,12 @@ pub(crate) fn render(case: &Case) -> String {
                 e.sha256
                     .as_ref()
                     .map_or_else(|| "—".to_owned(), ToString::to_string),
+                // Who computed the digest: a reader must not take a host's hash for S3's.
+                match (&e.sha256, e.digest_source) {
+                    (Some(_), Some(source)) => source.describe(),
+                    (Some(_), None) => "source not recorded",
+                    (None, _) => "—",
+                },
                 e.size_bytes
                     .map_or_else(|| "—".to_owned(), |b| b.to_string()),
                 e.taken_at,
