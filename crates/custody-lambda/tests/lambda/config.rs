@@ -1,5 +1,6 @@
 //! Cold-start configuration: a bad deployment is refused with the variable and the reason.
 
+use custody_core::error::with_sources;
 use custody_lambda::config::{ConfigError, FunctionConfig, parse_settings};
 use custody_steps::StepName;
 
@@ -12,17 +13,6 @@ fn error_with(name: &str, value: Option<&str>) -> ConfigError {
         None => v.remove(name),
     };
     FunctionConfig::from_lookup(lookup(&v)).unwrap_err()
-}
-
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        out.push_str(": ");
-        out.push_str(&e.to_string());
-        source = e.source();
-    }
-    out
 }
 
 #[test]
@@ -55,7 +45,7 @@ fn an_unknown_or_missing_step_is_refused_naming_the_allowed_values() {
         None,
     ] {
         let err = error_with("CUSTODY_STEP", value);
-        let text = chain(&err);
+        let text = with_sources(&err);
         assert!(text.starts_with("CUSTODY_STEP is"), "{text}");
         for step in StepName::ALL {
             assert!(text.contains(step.as_str()), "{text} lacks {step}");
