@@ -1,40 +1,18 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { ConfigError, readConfig } from '../lib/config';
-import { CONTEXT, testAsset } from './helpers';
-
-const APP = path.join(__dirname, '..', 'bin', 'app.js');
-
-function synth(context: Record<string, unknown>) {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'custody-synth-'));
-  return spawnSync(process.execPath, [APP], {
-    encoding: 'utf8',
-    cwd: path.join(__dirname, '..', '..'),
-    env: { ...process.env, CDK_OUTDIR: out, CDK_CONTEXT_JSON: JSON.stringify(context) },
-  });
-}
+import { CONTEXT, synthApp, testAsset } from './helpers';
 
 test('the app refuses to synthesize without the custody-lambda bootstrap, naming the build script', () => {
-  const r = synth({ ...CONTEXT, lambdaAsset: '/nonexistent/bootstrap.zip' });
+  const r = synthApp({ lambdaAsset: '/nonexistent/bootstrap.zip' });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /context lambdaAsset: the custody-lambda bootstrap \/nonexistent\/bootstrap.zip does not exist: build it with scripts\/build-lambda/);
 });
 
 test('the app synthesizes the three stacks with a (test) asset', () => {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'custody-synth-'));
-  const r = spawnSync(process.execPath, [APP], {
-    encoding: 'utf8',
-    cwd: path.join(__dirname, '..', '..'),
-    env: {
-      ...process.env,
-      CDK_OUTDIR: out,
-      CDK_CONTEXT_JSON: JSON.stringify({ ...CONTEXT, lambdaAsset: testAsset(), '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true }),
-    },
-  });
+  const { out, ...r } = synthApp({ lambdaAsset: testAsset() });
   assert.equal(r.status, 0, r.stderr);
   for (const stack of ['CustodyForensic', 'CustodySecurityHub', 'CustodyResponder']) {
     assert.ok(fs.existsSync(path.join(out, `${stack}.template.json`)), stack);

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
+import { SpawnSyncReturns, spawnSync } from 'child_process';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CustodyConfig, readConfig } from '../lib/config';
@@ -138,4 +139,25 @@ export function refId(v: unknown): string | undefined {
   const g = o['Fn::GetAtt'];
   if (Array.isArray(g)) return String(g[0]);
   return undefined;
+}
+
+/** The app's entry point, compiled. */
+const APP = path.join(__dirname, '..', 'bin', 'app.js');
+
+/**
+ * Runs the compiled app (`bin/app.js`) as `cdk synth` would, with [`CONTEXT`] overridden by
+ * `context`, into a fresh output directory; the process result and that directory.
+ */
+export function synthApp(context: Record<string, unknown>): SpawnSyncReturns<string> & { out: string } {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'custody-synth-'));
+  const r = spawnSync(process.execPath, [APP], {
+    encoding: 'utf8',
+    cwd: path.join(__dirname, '..', '..'),
+    env: {
+      ...process.env,
+      CDK_OUTDIR: out,
+      CDK_CONTEXT_JSON: JSON.stringify({ ...CONTEXT, '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, ...context }),
+    },
+  });
+  return { ...r, out };
 }

@@ -1,28 +1,11 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { AssetError, assetArchitecture } from '../lib/lambda-asset';
 import { loadLambdaEnv } from '../lib/lambda-env';
-import { CONTEXT, built, storedZip, testAsset } from './helpers';
-
-const APP = path.join(__dirname, '..', 'bin', 'app.js');
-
-function synth(context: Record<string, unknown>) {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'custody-synth-'));
-  const r = spawnSync(process.execPath, [APP], {
-    encoding: 'utf8',
-    cwd: path.join(__dirname, '..', '..'),
-    env: {
-      ...process.env,
-      CDK_OUTDIR: out,
-      CDK_CONTEXT_JSON: JSON.stringify({ ...CONTEXT, '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, ...context }),
-    },
-  });
-  return { ...r, out };
-}
+import { built, storedZip, synthApp as synth, testAsset } from './helpers';
 
 function tempFile(name: string, data: Buffer): string {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'custody-asset-')), name);
