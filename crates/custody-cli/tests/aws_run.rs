@@ -24,6 +24,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use custody_testkit::{Moto, repo_root, venv_python};
 use serde_json::Value;
@@ -143,8 +144,7 @@ const ASSUME_RESPONDER: &str = "sts:AssumeRole";
 /// that acts in the target account.
 fn assert_declared(recorded: &BTreeMap<String, BTreeSet<String>>) {
     let policies = policies();
-    let declared: BTreeMap<String, BTreeSet<String>> =
-        serde_json::from_value(policies["steps"].clone()).unwrap();
+    let declared = declared();
     for (step, actions) in recorded {
         let allowed = declared
             .get(step)
@@ -298,13 +298,17 @@ fn python(args: &[&str]) -> Output {
 }
 
 /// `custody iam-policy --all --json`: step → declared actions, and their split by account.
-fn policies() -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_custody"))
-        .args(["iam-policy", "--all", "--json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    serde_json::from_slice(&out.stdout).unwrap()
+/// Asked once per test binary: the answer depends only on the binary.
+fn policies() -> &'static Value {
+    static POLICIES: OnceLock<Value> = OnceLock::new();
+    POLICIES.get_or_init(|| {
+        let out = Command::new(env!("CARGO_BIN_EXE_custody"))
+            .args(["iam-policy", "--all", "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        serde_json::from_slice(&out.stdout).unwrap()
+    })
 }
 
 /// Step name → the IAM actions its capabilities declare.
